@@ -1,0 +1,23 @@
+"""General permissions that come with a user's roles (not per-case access)."""
+
+
+class RoleBackend:
+    """Answers `has_perm("app.codename")` from the roles a user holds.
+
+    It authenticates nobody and knows no objects: per-object permissions are
+    guardian's, and the case-access function decides on cases.
+    """
+
+    def authenticate(self, request, **credentials):
+        return None
+
+    def get_user(self, user_id):
+        return None
+
+    def get_all_permissions(self, user_obj, obj=None):
+        if obj is not None or not user_obj.is_active or user_obj.is_anonymous:
+            return set()
+        return user_obj.role_permissions()
+
+    def has_perm(self, user_obj, perm, obj=None):
+        return perm in self.get_all_permissions(user_obj, obj)

@@ -1,0 +1,21 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+def navigation(request):
+    """The navigation of the base layout, by role; empty until the second factor is verified."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_verified():
+        return {"navigation": []}
+    items = [(_("Home"), reverse("home"))]
+    if user.has_perm("accounts.manage_accounts"):
+        items.append((_("Accounts"), reverse("accounts:manage_list")))
+    items.append((_("My account"), reverse("accounts:profile")))
+    current = request.path
+    return {
+        "navigation": [
+            {"label": label, "url": url, "current": current == url or (
+                url != "/" and current.startswith(url))}
+            for label, url in items
+        ]
+    }

@@ -1,0 +1,91 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts import demo
+from accounts.models import (
+    AdministrativeUnit,
+    AuthenticatorDevice,
+    Institution,
+    Municipality,
+    RoleAssignment,
+    User,
+)
+from accounts.services import backup_codes_replace
+
+
+class Command(BaseCommand):
+    help = (
+        "Fill the database with the demo: Durrës and Berat, their administrative units and "
+        "institutions, and one account per role in each, all invented. Safe to run again: it "
+        "creates what is missing and prints each account's password and a fresh backup code. "
+        "Refuses to run outside debug (DJANGO_DEBUG=1)."
+    )
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("seed_demo makes accounts with a public password: debug only.")
+        with transaction.atomic():
+            rows = self._seed()
+        self._print(rows)
+
+    def _seed(self):
+        rows = []
+        for spec in demo.MUNICIPALITIES:
+            municipality, _ = Municipality.objects.get_or_create(
+                code=spec["code"], defaults={"name": spec["name"]}
+            )
+            for unit in spec["units"]:
+                AdministrativeUnit.objects.get_or_create(municipality=municipality, name=unit)
+            institutions = {}
+            for kind, pattern in demo.INSTITUTIONS:
+                institutions[kind], _ = Institution.objects.get_or_create(
+                    municipality=municipality,
+                    name=pattern.format(m=municipality.name),
+                    defaults={"kind": kind},
+                )
+            names = demo.STAFF_NAMES[spec["slug"]]
+            for (suffix, role, kind), (first, last) in zip(demo.STAFF, names, strict=True):
+                user = self._account(
+                    f"{spec['slug']}.{suffix}",
+                    role,
+                    first,
+                    last,
+                    municipality=municipality,
+                    institution=institutions[kind] if kind else None,
+                )
+                rows.append((user, role))
+        for username, role, first, last in demo.NATIONAL_STAFF:
+            rows.append((self._account(username, role, first, last), role))
+        return rows
+
+    def _account(self, username, role, first, last, *, municipality=None, institution=None):
+        user, _ = User.objects.get_or_create(username=username)
+        user.first_name, user.last_name = first, last
+        user.email = f"{username}@demo.mbrojtje.invalid"
+        user.municipality, user.institution = municipality, institution
+        user.is_active = True
+        user.must_change_password = False
+        user.locked_until = None
+        user.failed_sign_in_count = 0
+        user.set_password(demo.DEMO_PASSWORD)
+        user.save()
+        RoleAssignment.objects.get_or_create(user=user, role=role)
+        # An authenticator with a key nobody knows: the demo signs in with a
+        # backup code. An administrator's reset lets one try the enrolment.
+        if not AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists():
+            AuthenticatorDevice.create_for(user, confirmed=True)
+        user.demo_backup_code = backup_codes_replace(user=user)[0]
+        return user
+
+    def _print(self, rows):
+        labels = dict(RoleAssignment._meta.get_field("role").choices)
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS("Demo accounts (password for all: %s)" % demo.DEMO_PASSWORD))
+        self.stdout.write(f"{'username':<26} {'backup code':<13} role")
+        for user, role in rows:
+            self.stdout.write(f"{user.username:<26} {user.demo_backup_code:<13} {labels[role]}")
+        self.stdout.write(
+            "Sign in with the username and password, then type the backup code as the second "
+            "factor. Each code works once; run seed_demo again for fresh ones."
+        )

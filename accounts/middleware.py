@@ -1,0 +1,61 @@
+from urllib.parse import urlencode
+
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+
+# Pages anyone may open: signing in, choosing a language, the health check.
+PUBLIC_VIEWS = frozenset({"accounts:sign_in", "set_language", "health"})
+# Pages for a user who gave a password but no second factor yet.
+SECOND_FACTOR_VIEWS = PUBLIC_VIEWS | {
+    "accounts:second_factor",
+    "accounts:enrol",
+    "accounts:sign_out",
+}
+# Pages for a verified user who must first replace a temporary password.
+PASSWORD_CHANGE_VIEWS = PUBLIC_VIEWS | {"accounts:password_change", "accounts:sign_out"}
+
+
+class SecondFactorRequiredMiddleware:
+    """No page but sign-in and enrolment without a password and a verified second factor.
+
+    Decided here once for every URL, the Django admin included, so that a new
+    view cannot forget it. Runs after django_otp's OTPMiddleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        view_name = request.resolver_match.view_name if request.resolver_match else ""
+        if view_name in PUBLIC_VIEWS:
+            return None
+        user = request.user
+        if not user.is_authenticated:
+            query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
+            return redirect(reverse("accounts:sign_in") + (f"?{query}" if query else ""))
+        if not user.is_verified():
+            if view_name in SECOND_FACTOR_VIEWS:
+                return None
+            return redirect("accounts:second_factor")
+        if user.must_change_password and view_name not in PASSWORD_CHANGE_VIEWS:
+            return redirect("accounts:password_change")
+        return None
+
+
+class NoStoreMiddleware:
+    """Nothing the application renders may be kept by a browser or proxy cache.
+
+    Static files are answered by WhiteNoise before this middleware runs.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        add_never_cache_headers(response)
+        return response

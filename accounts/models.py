@@ -1,0 +1,355 @@
+"""Municipalities, institutions, staff accounts, their roles and second factors."""
+
+import secrets
+import time
+import uuid
+from base64 import b32encode
+from binascii import unhexlify
+from urllib.parse import quote, urlencode
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin
+from django_otp.oath import TOTP
+from django_otp.util import random_hex
+from simple_history.models import HistoricalRecords
+
+from encryption.blind_index import blind_index
+from encryption.fields import EncryptedCharField
+
+from .roles import ROLE_PERMISSIONS, Role
+
+
+class Municipality(models.Model):
+    """A bashki. Its code prefixes the case numbers people say on the phone."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    code = models.CharField(
+        _("code"),
+        max_length=3,
+        unique=True,
+        help_text=_("Two or three capital letters, e.g. DR for Durrës."),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[A-Z]{2,3}$"), name="municipality_code_capitals"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class AdministrativeUnit(models.Model):
+    """A njësi administrative of a municipality."""
+
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="administrative_units",
+        verbose_name=_("municipality"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("administrative unit")
+        verbose_name_plural = _("administrative units")
+        ordering = ["municipality__name", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "name"], name="administrative_unit_unique_name"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Institution(models.Model):
+    """A member of the coordinated community response (MKR) in a municipality."""
+
+    class Kind(models.TextChoices):
+        POLICE = "police", _("State Police")
+        PROSECUTION = "prosecution", _("Prosecution office")
+        COURT = "court", _("District court")
+        HEALTH = "health", _("Health unit")
+        EDUCATION = "education", _("School or education office")
+        EMPLOYMENT = "employment", _("Employment office")
+        STATE_SOCIAL_SERVICE = "state_social_service", _("State Social Service")
+        NGO = "ngo", _("NGO")
+        SHELTER = "shelter", _("Shelter")
+        SOCIAL_SERVICES = "social_services", _("Municipal social services")
+
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="institutions",
+        verbose_name=_("municipality"),
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
+        ordering = ["municipality__name", "kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "name"], name="institution_unique_name")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    """A staff account of one municipality (and, for CCR members, one institution)."""
+
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("municipality"),
+    )
+    institution = models.ForeignKey(
+        Institution,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("institution"),
+    )
+    failed_sign_in_count = models.PositiveSmallIntegerField(default=0, editable=False)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True, editable=False)
+    must_change_password = models.BooleanField(_("must change password"), default=False)
+    # Incremented by every edit through the account pages, so that a second
+    # administrator saving an older form is refused instead of overwriting.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    # The password hash and sign-in counters are not history worth keeping.
+    history = HistoricalRecords(
+        excluded_fields=["password", "last_login", "failed_sign_in_count", "locked_until"]
+    )
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        ordering = ["username"]
+        permissions = [("manage_accounts", "Manage the accounts of one's municipality")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(institution__isnull=True) | Q(municipality__isnull=False),
+                name="user_institution_needs_municipality",
+            )
+        ]
+
+    def __str__(self):
+        return self.username
+
+    @cached_property
+    def roles(self) -> frozenset[str]:
+        # all() rather than values_list(): list pages prefetch the assignments.
+        return frozenset(assignment.role for assignment in self.role_assignments.all())
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+    def role_permissions(self) -> set[str]:
+        if not self.is_active:
+            return set()
+        return set().union(*(ROLE_PERMISSIONS.get(role, frozenset()) for role in self.roles))
+
+    def is_locked(self, now=None) -> bool:
+        return self.locked_until is not None and self.locked_until > (now or timezone.now())
+
+    def get_role_display(self) -> str:
+        labels = dict(Role.choices)
+        return ", ".join(str(labels[role]) for role in sorted(self.roles) if role in labels)
+
+
+class RoleAssignment(models.Model):
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="role_assignments", verbose_name=_("account")
+    )
+    role = models.CharField(_("role"), max_length=40, choices=Role.choices)
+    assigned_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned by"),
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role"], name="role_assignment_unique"),
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values), name="role_assignment_known_role"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id}:{self.role}"
+
+
+def _new_totp_key() -> str:
+    return random_hex(20)
+
+
+class AuthenticatorDevice(ThrottlingMixin, Device):
+    """A TOTP authenticator app on the user's phone."""
+
+    step = models.PositiveSmallIntegerField(default=30)
+    t0 = models.BigIntegerField(default=0)
+    digits = models.PositiveSmallIntegerField(default=6)
+    tolerance = models.PositiveSmallIntegerField(default=1)
+    drift = models.SmallIntegerField(default=0)
+    last_t = models.BigIntegerField(default=-1)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(Device.Meta):
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
+
+    @classmethod
+    def create_for(cls, user, *, confirmed: bool, name: str = "authenticator"):
+        device = cls.objects.create(user=user, name=name, confirmed=confirmed)
+        AuthenticatorSecret.objects.create(device=device)
+        return device
+
+    @property
+    def bin_key(self) -> bytes:
+        return unhexlify(self.secret.key.encode())
+
+    def totp(self) -> TOTP:
+        totp = TOTP(self.bin_key, self.step, self.t0, self.digits, self.drift)
+        totp.time = time.time()
+        return totp
+
+    def verify_token(self, token) -> bool:
+        allowed, _details = self.verify_is_allowed()
+        if not allowed:
+            return False
+        token = str(token).strip().replace(" ", "")
+        verified = False
+        if token.isdigit() and len(token) == self.digits:
+            totp = self.totp()
+            # last_t + 1: a code is accepted once only, even within its window.
+            verified = totp.verify(int(token), self.tolerance, self.last_t + 1)
+            if verified:
+                self.last_t = totp.t()
+                self.drift = totp.drift
+                self.throttle_reset(commit=False)
+                self.save()
+        if not verified:
+            self.throttle_increment(commit=True)
+        return verified
+
+    def get_throttle_factor(self):
+        return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
+
+    @property
+    def base32_key(self) -> str:
+        """The key as authenticator apps take it when typed by hand."""
+        return b32encode(self.bin_key).decode("ascii")
+
+    def config_url(self) -> str:
+        issuer = settings.OTP_TOTP_ISSUER.replace(":", "")
+        label = quote(f"{issuer}:{self.user.get_username()}")
+        params = urlencode(
+            {
+                "secret": self.base32_key,
+                "algorithm": "SHA1",
+                "digits": self.digits,
+                "period": self.step,
+                "issuer": issuer,
+            }
+        )
+        return f"otpauth://totp/{label}?{params}"
+
+
+class AuthenticatorSecret(models.Model):
+    """The TOTP key of an authenticator, encrypted: a leaked database must not hand
+    over second factors (django-otp's own TOTPDevice stores it in clear).
+
+    A row of its own because an encrypted value is bound to a UUID primary key,
+    while django-otp identifies devices by integer ids.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    device = models.OneToOneField(
+        AuthenticatorDevice, on_delete=models.CASCADE, related_name="secret"
+    )
+    key = EncryptedCharField(max_length=80, default=_new_totp_key)
+
+
+BACKUP_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+BACKUP_CODE_PURPOSE = "second-factor-backup-code"
+
+
+def normalise_backup_code(token: str) -> str:
+    return "".join(ch for ch in str(token).lower() if ch in BACKUP_CODE_ALPHABET)
+
+
+def new_backup_code() -> str:
+    code = "".join(secrets.choice(BACKUP_CODE_ALPHABET) for _ in range(10))
+    return f"{code[:5]}-{code[5:]}"
+
+
+class BackupCodeDevice(ThrottlingMixin, Device):
+    """Single-use backup codes, kept only as keyed hashes."""
+
+    class Meta(Device.Meta):
+        verbose_name = _("backup codes")
+        verbose_name_plural = _("backup codes")
+
+    def verify_token(self, token) -> bool:
+        allowed, _details = self.verify_is_allowed()
+        if not allowed:
+            return False
+        code = normalise_backup_code(token)
+        used = 0
+        if len(code) == 10:
+            used, _deleted = self.codes.filter(
+                digest=blind_index(code, purpose=BACKUP_CODE_PURPOSE)
+            ).delete()
+        if used:
+            self.throttle_reset(commit=True)
+            return True
+        self.throttle_increment(commit=True)
+        return False
+
+    def get_throttle_factor(self):
+        return getattr(settings, "OTP_STATIC_THROTTLE_FACTOR", 1)
+
+
+class BackupCode(models.Model):
+    device = models.ForeignKey(BackupCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["device", "digest"], name="backup_code_unique")
+        ]

@@ -1,0 +1,354 @@
+"""Everything that changes accounts: signing in, second factors, account management."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from encryption.blind_index import blind_index
+
+from .models import (
+    BACKUP_CODE_PURPOSE,
+    AuthenticatorDevice,
+    BackupCode,
+    BackupCodeDevice,
+    Institution,
+    RoleAssignment,
+    User,
+    new_backup_code,
+    normalise_backup_code,
+)
+from .roles import Role, role_combination_errors
+
+
+class AccountLocked(Exception):
+    """Too many wrong passwords or codes: the account waits until `until`."""
+
+    def __init__(self, until: datetime):
+        self.until = until
+        local = timezone.localtime(until)
+        super().__init__(
+            _(
+                "Too many wrong attempts. The account is locked until %(time)s. Try again "
+                "later or ask the administrator of your municipality to unlock it."
+            )
+            % {"time": local.strftime("%H:%M")}
+        )
+
+
+class SecondFactorThrottled(Exception):
+    """Wrong codes in a row: the devices wait a few seconds before the next try."""
+
+    def __init__(self, seconds: int):
+        self.seconds = seconds
+        super().__init__(
+            _("Too many wrong codes in a row: wait %(seconds)d seconds and try again.")
+            % {"seconds": seconds}
+        )
+
+
+class StaleEdit(Exception):
+    """Someone else saved this record after the form was opened."""
+
+
+# --- Signing in -------------------------------------------------------------
+
+
+def sign_in_check_password(*, request, username: str, password: str) -> User | None:
+    """The user whose password this is, or None; refuses a locked account without checking."""
+    user = User.objects.filter(username=username).first()
+    if user is not None and user.is_locked():
+        raise AccountLocked(user.locked_until)
+    authenticated = authenticate(request, username=username, password=password)
+    if authenticated is None:
+        if user is not None and user.is_active:
+            _count_failure(user)
+        return None
+    return authenticated
+
+
+def second_factor_verify(*, user: User, token: str):
+    """The confirmed device that accepts `token` (authenticator code or backup code), or None.
+
+    A wrong code counts towards the lock-out like a wrong password.
+    """
+    if user.is_locked():
+        raise AccountLocked(user.locked_until)
+    token = (token or "").strip()
+    candidates = []
+    if token.replace(" ", "").isdigit():
+        candidates = list(AuthenticatorDevice.objects.filter(user=user, confirmed=True))
+    elif normalise_backup_code(token):
+        candidates = list(BackupCodeDevice.objects.filter(user=user, confirmed=True))
+    try:
+        _refuse_while_throttled(candidates)
+    except SecondFactorThrottled:
+        # A try while the devices wait still counts towards the lock-out.
+        _count_failure(user)
+        raise
+    for device in candidates:
+        if device.verify_token(token):
+            User.objects.filter(pk=user.pk).update(failed_sign_in_count=0)
+            return device
+    _count_failure(user)
+    return None
+
+
+def _refuse_while_throttled(devices) -> None:
+    # django-otp makes a device wait longer after each wrong code; say so rather
+    # than calling a right code wrong.
+    for device in devices:
+        allowed, details = device.verify_is_allowed()
+        if not allowed and details.get("locked_until"):
+            seconds = (details["locked_until"] - timezone.now()).total_seconds()
+            raise SecondFactorThrottled(max(1, int(seconds + 0.999)))
+
+
+def _count_failure(user: User) -> None:
+    # update() on purpose: counters are not history, and two failures at once
+    # must both count.
+    User.objects.filter(pk=user.pk).update(failed_sign_in_count=F("failed_sign_in_count") + 1)
+    user.refresh_from_db(fields=["failed_sign_in_count", "locked_until"])
+    if user.failed_sign_in_count >= settings.MBROJTJE_LOCKOUT_THRESHOLD:
+        until = timezone.now() + timedelta(minutes=settings.MBROJTJE_LOCKOUT_MINUTES)
+        User.objects.filter(pk=user.pk).update(failed_sign_in_count=0, locked_until=until)
+        raise AccountLocked(until)
+
+
+# --- Second factor ------------------------------------------------------------
+
+
+def authenticator_pending(*, user: User) -> AuthenticatorDevice:
+    """The authenticator being enrolled; the same one across reloads of the page."""
+    device = AuthenticatorDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = AuthenticatorDevice.create_for(user, confirmed=False)
+    return device
+
+
+def authenticator_confirm(*, user: User, token: str) -> tuple[AuthenticatorDevice, list[str]]:
+    """Confirm the pending authenticator with a code from it; returns it and fresh backup codes.
+
+    Refuses when the user already has a confirmed authenticator (a reset by the
+    municipal administrator comes first). A wrong code counts towards the lock-out.
+    """
+    if user.is_locked():
+        raise AccountLocked(user.locked_until)
+    if AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists():
+        raise PermissionDenied
+    device = authenticator_pending(user=user)
+    _refuse_while_throttled([device])
+    # Verified outside the transaction below, so that a wrong code is still
+    # counted when the error rolls the transaction back.
+    if not device.verify_token(token):
+        _count_failure(user)
+        raise ValidationError(
+            _("The code is not right. Check the time on your phone and type the newest code.")
+        )
+    with transaction.atomic():
+        device.confirmed = True
+        device.save()
+        AuthenticatorDevice.objects.filter(user=user, confirmed=False).delete()
+        User.objects.filter(pk=user.pk).update(failed_sign_in_count=0)
+        return device, backup_codes_replace(user=user)
+
+
+@transaction.atomic
+def backup_codes_replace(*, user: User) -> list[str]:
+    """New single-use backup codes; the old ones stop working. Returns the codes in clear once."""
+    BackupCodeDevice.objects.filter(user=user).delete()
+    device = BackupCodeDevice.objects.create(user=user, name="backup", confirmed=True)
+    codes = [new_backup_code() for _ in range(settings.MBROJTJE_BACKUP_CODE_COUNT)]
+    BackupCode.objects.bulk_create(
+        BackupCode(
+            device=device,
+            digest=blind_index(normalise_backup_code(code), purpose=BACKUP_CODE_PURPOSE),
+        )
+        for code in codes
+    )
+    return codes
+
+
+def backup_codes_remaining(*, user: User) -> int:
+    return BackupCode.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+# --- Account management by the municipal administrator -------------------------
+
+
+def _require_manager_of(by: User, account: User | None = None) -> None:
+    """Only a municipal administrator, within their own municipality, never on themselves."""
+    if not by.has_perm("accounts.manage_accounts") or by.municipality_id is None:
+        raise PermissionDenied
+    if account is not None:
+        if account.pk == by.pk or account.municipality_id != by.municipality_id:
+            raise PermissionDenied
+        if account.is_superuser:
+            raise PermissionDenied
+
+
+def _validate_roles(*, by: User, roles: set[str], institution: Institution | None) -> None:
+    errors = role_combination_errors(
+        roles, has_municipality=True, has_institution=institution is not None
+    )
+    if Role.NATIONAL_STATISTICIAN in roles:
+        errors.append(_("Only the national level creates national accounts."))
+    if institution is not None and institution.municipality_id != by.municipality_id:
+        errors.append(_("The institution belongs to another municipality."))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _temporary_password() -> str:
+    # 21 characters from a 31-letter alphabet (about 100 bits), easy to read aloud.
+    return "-".join(new_backup_code() for _ in range(2)) + secrets.choice("23456789")
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    user: User
+    temporary_password: str
+
+
+@transaction.atomic
+def account_create(
+    *,
+    by: User,
+    username: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    roles: set[str],
+    institution: Institution | None = None,
+) -> NewAccount:
+    """Create an account in the administrator's municipality with a temporary password.
+
+    The new user must replace the password and enrol an authenticator at first sign-in.
+    """
+    _require_manager_of(by)
+    _validate_roles(by=by, roles=roles, institution=institution)
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": _("This username is taken.")})
+    password = _temporary_password()
+    user = User(
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        municipality=by.municipality,
+        institution=institution,
+        must_change_password=True,
+    )
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    _set_roles(by=by, user=user, roles=roles)
+    return NewAccount(user=user, temporary_password=password)
+
+
+@transaction.atomic
+def account_update(
+    *,
+    by: User,
+    account: User,
+    version: int,
+    first_name: str,
+    last_name: str,
+    email: str,
+    roles: set[str],
+    institution: Institution | None,
+) -> User:
+    """Change names, e-mail, roles and institution; refuses an edit based on an older version."""
+    account = User.objects.select_for_update().get(pk=account.pk)
+    _require_manager_of(by, account)
+    if account.version != version:
+        raise StaleEdit(
+            _(
+                "Someone else changed this account while you were editing it. "
+                "Nothing was saved: reload the page to see their changes."
+            )
+        )
+    _validate_roles(by=by, roles=roles, institution=institution)
+    account.first_name, account.last_name, account.email = first_name, last_name, email
+    account.institution = institution
+    account.version += 1
+    account.full_clean()
+    account.save()
+    _set_roles(by=by, user=account, roles=roles)
+    return account
+
+
+def _set_roles(*, by: User, user: User, roles: set[str]) -> None:
+    current = set(user.role_assignments.values_list("role", flat=True))
+    for assignment in user.role_assignments.filter(role__in=current - roles):
+        assignment.delete()
+    for role in sorted(roles - current):
+        RoleAssignment.objects.create(user=user, role=role, assigned_by=by)
+    user.__dict__.pop("roles", None)
+
+
+@transaction.atomic
+def account_set_active(*, by: User, account: User, active: bool) -> User:
+    """Deactivate (the sessions end at their next request) or reactivate an account."""
+    _require_manager_of(by, account)
+    account.is_active = active
+    account.version += 1
+    account.save()
+    return account
+
+
+@transaction.atomic
+def account_second_factor_reset(*, by: User, account: User) -> None:
+    """Remove the account's authenticator and backup codes: it enrols anew at next sign-in.
+
+    Any session verified with the old device stops being verified at once.
+    """
+    _require_manager_of(by, account)
+    AuthenticatorDevice.objects.filter(user=account).delete()
+    BackupCodeDevice.objects.filter(user=account).delete()
+
+
+@transaction.atomic
+def account_password_reset(*, by: User, account: User) -> str:
+    """A new temporary password, to be replaced at next sign-in; returned in clear once."""
+    _require_manager_of(by, account)
+    password = _temporary_password()
+    account.set_password(password)
+    account.must_change_password = True
+    account.version += 1
+    account.save()
+    return password
+
+
+@transaction.atomic
+def account_unlock(*, by: User, account: User) -> None:
+    """End a lock-out, and the waiting time of the account's devices."""
+    _require_manager_of(by, account)
+    User.objects.filter(pk=account.pk).update(locked_until=None, failed_sign_in_count=0)
+    for model in (AuthenticatorDevice, BackupCodeDevice):
+        model.objects.filter(user=account).update(
+            throttling_failure_count=0, throttling_failure_timestamp=None
+        )
+
+
+# --- The user's own account ---------------------------------------------------
+
+
+def password_change(*, user: User, old_password: str, new_password: str) -> None:
+    """Replace one's own password; the old one must be given and the new one pass the validators."""
+    if not user.check_password(old_password):
+        raise ValidationError({"old_password": _("The current password is not right.")})
+    if old_password == new_password:
+        raise ValidationError({"new_password": _("Choose a password different from the old one.")})
+    validate_password(new_password, user)
+    user.set_password(new_password)
+    user.must_change_password = False
+    user.save()

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("sign-in/", views.sign_in, name="sign_in"),
+    path("sign-out/", views.sign_out, name="sign_out"),
+    path("second-factor/", views.second_factor, name="second_factor"),
+    path("second-factor/enrol/", views.enrol, name="enrol"),
+    path("me/", views.profile, name="profile"),
+    path("me/backup-codes/", views.backup_codes_new, name="backup_codes_new"),
+    path("me/password/", views.password_change, name="password_change"),
+    path("manage/", views.manage_list, name="manage_list"),
+    path("manage/new/", views.manage_create, name="manage_create"),
+    path("manage/<int:pk>/", views.manage_detail, name="manage_detail"),
+    path(
+        "manage/<int:pk>/<slug:action>/",
+        views.manage_action,
+        name="manage_action",
+    ),
+]

@@ -1,0 +1,1 @@
+"""Domestic-violence cases: victims, perpetrators, incidents, risk, protection orders."""

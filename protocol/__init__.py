@@ -1,0 +1,1 @@
+"""What child and DV cases share: stages, deadlines, conferences, plans, referrals."""

@@ -1,0 +1,106 @@
+import json
+import os
+import re
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from accounts.models import Institution, Municipality, RoleAssignment, User
+from accounts.roles import Role
+
+ROOT = Path(__file__).resolve().parents[2]
+
+COLLECT_CLEAR_VALUES = """
+import json
+from django.apps import apps
+from encryption.fields import EncryptedField
+values = []
+for model in apps.get_models():
+    fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedField)]
+    for row in model._default_manager.all() if fields else []:
+        for field in fields:
+            value = getattr(row, field.attname)
+            if value not in (None, "", [], {}):
+                values.append(value if isinstance(value, str) else json.dumps(value, default=str))
+print(json.dumps(values))
+"""
+
+
+def seed(settings) -> str:
+    settings.DEBUG = True
+    output = StringIO()
+    call_command("seed_demo", stdout=output)
+    return output.getvalue()
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_idempotent(settings):
+    seed(settings)
+    counts = (User.objects.count(), Institution.objects.count(), RoleAssignment.objects.count())
+    seed(settings)
+    assert (
+        User.objects.count(),
+        Institution.objects.count(),
+        RoleAssignment.objects.count(),
+    ) == counts
+    assert Municipality.objects.count() == 2
+    for role in Role:
+        holders = User.objects.filter(role_assignments__role=role)
+        expected = {None} if role == Role.NATIONAL_STATISTICIAN else {"DR", "BR"}
+        assert set(holders.values_list("municipality__code", flat=True)) == expected
+
+
+@pytest.mark.django_db
+def test_printed_demo_account_signs_in(settings):
+    output = seed(settings)
+    match = re.search(r"^(durres\.pmf)\s+(\S+)", output, re.MULTILINE)
+    assert match, output
+    username, backup_code = match.groups()
+    password = re.search(r"password for all: (\S+)\)", output).group(1)
+    client = Client()
+    client.post("/accounts/sign-in/", {"username": username, "password": password})
+    assert client.post("/accounts/second-factor/", {"token": backup_code}).status_code == 302
+    assert client.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_outside_debug(settings):
+    settings.DEBUG = False
+    with pytest.raises(Exception, match="debug only"):
+        call_command("seed_demo", stdout=StringIO())
+
+
+def test_seeded_database_file_holds_no_clear_value_of_an_encrypted_field(tmp_path):
+    database = tmp_path / "demo.sqlite3"
+    environment = {
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        "DJANGO_DEBUG": "1",
+        "DATABASE_URL": f"sqlite:///{database}",
+    }
+
+    def manage(*arguments):
+        return subprocess.run(  # noqa: S603
+            [sys.executable, "manage.py", *arguments],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
+        ).stdout
+
+    manage("migrate", "--no-input")
+    manage("seed_demo")
+    clear_values = json.loads(manage("shell", "-c", COLLECT_CLEAR_VALUES).strip().splitlines()[-1])
+    # One authenticator key per demo account at least.
+    assert len(clear_values) >= 15
+    stored = b"".join(
+        path.read_bytes() for path in tmp_path.iterdir() if path.name.startswith("demo.sqlite3")
+    )
+    found = [value for value in clear_values if value.encode("utf-8") in stored]
+    assert found == []

@@ -1,0 +1,70 @@
+import pytest
+from django.test import Client
+from django_otp.oath import TOTP
+
+from accounts.models import AuthenticatorDevice
+from accounts.roles import Role
+from accounts.services import backup_codes_replace
+from tests.factories import PASSWORD, InstitutionFactory, MunicipalityFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is the production hasher; tests need speed, not its cost.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def municipality(db):
+    return MunicipalityFactory(name="Durrës", code="DR")
+
+
+@pytest.fixture
+def other_municipality(db):
+    return MunicipalityFactory(name="Berat", code="BR")
+
+
+def totp_code(device: AuthenticatorDevice, offset: int = 0) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = totp.time + offset * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def enrolled(user) -> AuthenticatorDevice:
+    """Give `user` a confirmed authenticator and backup codes; returns the authenticator."""
+    device = AuthenticatorDevice.create_for(user, confirmed=True)
+    user.backup_codes = backup_codes_replace(user=user)
+    return device
+
+
+def signed_in_client(user) -> Client:
+    """A client signed in with password and second factor, through the real pages."""
+    device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).first() or enrolled(user)
+    # A code is accepted once only; a test may sign the same user in twice.
+    AuthenticatorDevice.objects.filter(pk=device.pk).update(last_t=-1)
+    device.refresh_from_db()
+    client = Client()
+    response = client.post("/accounts/sign-in/", {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302, response.content
+    response = client.post("/accounts/second-factor/", {"token": totp_code(device)})
+    assert response.status_code == 302, response.content
+    return client
+
+
+@pytest.fixture
+def municipal_admin(municipality):
+    return UserFactory(
+        username="admin.dr", municipality=municipality, roles=[Role.MUNICIPAL_ADMINISTRATOR]
+    )
+
+
+@pytest.fixture
+def worker(municipality):
+    return UserFactory(
+        username="pmf.dr", municipality=municipality, roles=[Role.CHILD_PROTECTION_WORKER]
+    )
+
+
+@pytest.fixture
+def police(municipality):
+    return InstitutionFactory(municipality=municipality, name="Policia Durrës")

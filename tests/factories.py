@@ -1,0 +1,44 @@
+import factory
+from django.contrib.auth.hashers import make_password
+
+from accounts.models import Institution, Municipality, RoleAssignment, User
+
+PASSWORD = "correct horse battery"  # noqa: S105
+
+
+class MunicipalityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Municipality
+        django_get_or_create = ("code",)
+
+    name = factory.Sequence(lambda n: f"Bashkia {n}")
+    code = factory.Sequence(lambda n: "".join(chr(65 + int(d)) for d in f"{n:03d}"))
+
+
+class InstitutionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Institution
+
+    municipality = factory.SubFactory(MunicipalityFactory)
+    kind = Institution.Kind.POLICE
+    name = factory.Sequence(lambda n: f"Institucioni {n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """An account; `roles=[...]` assigns roles after creation."""
+
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"perdorues{n}")
+    first_name = "Test"
+    last_name = "Përdorues"
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.invalid")
+    password = factory.LazyFunction(lambda: make_password(PASSWORD))
+    municipality = factory.SubFactory(MunicipalityFactory)
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        for role in extracted or []:
+            RoleAssignment.objects.create(user=self, role=role)
