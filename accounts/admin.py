@@ -34,8 +34,17 @@ class UserAdmin(admin.ModelAdmin):
     list_display = ["username", "municipality", "institution", "is_active"]
     list_filter = ["municipality", "is_active"]
     search_fields = ["username"]
-    fields = ["username", "first_name", "last_name", "email", "municipality", "institution",
-              "is_active", "last_login", "date_joined"]
+    fields = [
+        "username",
+        "first_name",
+        "last_name",
+        "email",
+        "municipality",
+        "institution",
+        "is_active",
+        "last_login",
+        "date_joined",
+    ]
 
     def has_add_permission(self, request):
         return False

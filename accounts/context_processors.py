@@ -14,8 +14,11 @@ def navigation(request):
     current = request.path
     return {
         "navigation": [
-            {"label": label, "url": url, "current": current == url or (
-                url != "/" and current.startswith(url))}
+            {
+                "label": label,
+                "url": url,
+                "current": current == url or (url != "/" and current.startswith(url)),
+            }
             for label, url in items
         ]
     }

@@ -64,7 +64,9 @@ class PasswordChangeForm(forms.Form):
         return data
 
 
-MANAGEABLE_ROLES = [(value, label) for value, label in Role.choices if value != Role.NATIONAL_STATISTICIAN]
+MANAGEABLE_ROLES = [
+    (value, label) for value, label in Role.choices if value != Role.NATIONAL_STATISTICIAN
+]
 
 
 class AccountForm(forms.Form):

@@ -304,6 +304,9 @@ class AuthenticatorSecret(models.Model):
     )
     key = EncryptedCharField(max_length=80, default=_new_totp_key)
 
+    def __str__(self):
+        return f"secret of device {self.device_id}"
+
 
 BACKUP_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 BACKUP_CODE_PURPOSE = "second-factor-backup-code"
@@ -353,3 +356,6 @@ class BackupCode(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["device", "digest"], name="backup_code_unique")
         ]
+
+    def __str__(self):
+        return f"backup code of device {self.device_id}"

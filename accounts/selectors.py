@@ -6,7 +6,7 @@ from .models import AuthenticatorDevice, Institution, User
 
 
 def accounts_managed_by(user: User) -> QuerySet[User]:
-    """The accounts of the administrator's own municipality, themselves excluded; none for others."""
+    """The accounts of the administrator's municipality, but their own; none for others."""
     if not user.has_perm("accounts.manage_accounts") or user.municipality_id is None:
         return User.objects.none()
     return (
@@ -28,4 +28,3 @@ def institutions_of(user: User) -> QuerySet[Institution]:
     if user.municipality_id is None:
         return Institution.objects.none()
     return Institution.objects.filter(municipality_id=user.municipality_id, is_active=True)
-

@@ -157,7 +157,7 @@ def password_change(request):
                 new_password=form.cleaned_data["new_password"],
             )
         except ValidationError as error:
-            _add_service_errors(form, error, new_password_field="new_password")
+            _add_service_errors(form, error, field_of_list_errors="new_password")
         else:
             update_session_auth_hash(request, request.user)
             messages.success(request, _("Your password has been changed."))
@@ -165,13 +165,9 @@ def password_change(request):
     return render(request, "accounts/password_change.html", {"form": form})
 
 
-def _add_service_errors(form, error: ValidationError, new_password_field=None):
-    if hasattr(error, "error_dict"):
-        form.add_error(None, error)
-    elif new_password_field:
-        form.add_error(new_password_field, error)
-    else:
-        form.add_error(None, error)
+def _add_service_errors(form, error: ValidationError, field_of_list_errors=None):
+    """Errors by field go to their fields; a plain list goes to the field named."""
+    form.add_error(None if hasattr(error, "error_dict") else field_of_list_errors, error)
 
 
 # --- Account management -----------------------------------------------------------

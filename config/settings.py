@@ -70,7 +70,7 @@ def secret(name: str, purpose: str) -> str:
 
 
 SECRET_KEY = secret("DJANGO_SECRET_KEY", "django-secret-key")
-if not DEBUG and SECRET_KEY == development_key("django-secret-key"):
+if not DEBUG and development_key("django-secret-key") == SECRET_KEY:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY is the public development key.")
 
 try:

@@ -12,4 +12,3 @@ def home(request):
 @require_GET
 def health(request):
     return HttpResponse("ok", content_type="text/plain")
-

@@ -55,7 +55,9 @@ def test_sign_in_page_is_albanian_by_default(client):
 
 
 def test_wrong_password_is_refused_without_saying_which_part(client, worker):
-    response = client.post("/accounts/sign-in/", {"username": worker.username, "password": "x" * 12})
+    response = client.post(
+        "/accounts/sign-in/", {"username": worker.username, "password": "x" * 12}
+    )
     assert response.status_code == 200
     assert "Emri i përdoruesit ose fjalëkalimi nuk është i saktë." in response.content.decode()
     assert "_auth_user_id" not in client.session
@@ -100,9 +102,10 @@ def test_authenticator_code_opens_the_site(worker):
 def test_authenticator_code_is_accepted_once(worker):
     device = enrolled(worker)
     code = totp_code(device)
-    assert password_only_client(worker).post("/accounts/second-factor/", {"token": code})[
-        "Location"
-    ] == "/"
+    assert (
+        password_only_client(worker).post("/accounts/second-factor/", {"token": code})["Location"]
+        == "/"
+    )
     second = password_only_client(worker)
     response = second.post("/accounts/second-factor/", {"token": code})
     assert response.status_code == 200
@@ -151,7 +154,9 @@ def test_wrong_passwords_lock_the_account(client, worker, settings):
     )
     assert "Llogaria është e bllokuar deri në" in response.content.decode()
     # Even the right password is refused while locked.
-    response = client.post("/accounts/sign-in/", {"username": worker.username, "password": PASSWORD})
+    response = client.post(
+        "/accounts/sign-in/", {"username": worker.username, "password": PASSWORD}
+    )
     assert response.status_code == 200
     assert "Llogaria është e bllokuar" in response.content.decode()
     assert "_auth_user_id" not in client.session
@@ -159,7 +164,9 @@ def test_wrong_passwords_lock_the_account(client, worker, settings):
 
 def test_lock_ends_after_its_time(client, worker):
     User.objects.filter(pk=worker.pk).update(locked_until=timezone.now() - timedelta(seconds=1))
-    response = client.post("/accounts/sign-in/", {"username": worker.username, "password": PASSWORD})
+    response = client.post(
+        "/accounts/sign-in/", {"username": worker.username, "password": PASSWORD}
+    )
     assert response.status_code == 302
 
 
@@ -251,9 +258,12 @@ def test_new_backup_codes_replace_the_old_ones(worker):
     response = client.post("/accounts/me/backup-codes/")
     assert response.status_code == 200
     assert len(response.context["codes"]) == 10
-    assert password_only_client(worker).post(
-        "/accounts/second-factor/", {"token": old_code}
-    ).status_code == 200
+    assert (
+        password_only_client(worker)
+        .post("/accounts/second-factor/", {"token": old_code})
+        .status_code
+        == 200
+    )
 
 
 def test_sign_out_ends_the_session(worker):

@@ -81,7 +81,9 @@ class Command(BaseCommand):
     def _print(self, rows):
         labels = dict(RoleAssignment._meta.get_field("role").choices)
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS("Demo accounts (password for all: %s)" % demo.DEMO_PASSWORD))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo accounts (password for all: {demo.DEMO_PASSWORD})")
+        )
         self.stdout.write(f"{'username':<26} {'backup code':<13} role")
         for user, role in rows:
             self.stdout.write(f"{user.username:<26} {user.demo_backup_code:<13} {labels[role]}")
