@@ -21,6 +21,7 @@ from .models import (
     BackupCode,
     BackupCodeDevice,
     Institution,
+    Municipality,
     RoleAssignment,
     User,
     new_backup_code,
@@ -235,6 +236,55 @@ def account_create(
     """
     _require_manager_of(by)
     _validate_roles(by=by, roles=roles, institution=institution)
+    return _account_insert(
+        by=by,
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        municipality=by.municipality,
+        institution=institution,
+        roles=roles,
+    )
+
+
+@transaction.atomic
+def account_create_by_platform(
+    *,
+    username: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    role: str,
+    municipality: Municipality | None,
+) -> NewAccount:
+    """A municipal administrator or national statistician, made by the national IT unit.
+
+    For the server's command line only (`manage.py create_account`): no user of
+    the application can create these roles.
+    """
+    if role not in (Role.MUNICIPAL_ADMINISTRATOR, Role.NATIONAL_STATISTICIAN):
+        raise ValidationError(_("Other accounts are created by the municipal administrator."))
+    errors = role_combination_errors(
+        {role}, has_municipality=municipality is not None, has_institution=False
+    )
+    if errors:
+        raise ValidationError(errors)
+    return _account_insert(
+        by=None,
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        municipality=municipality,
+        institution=None,
+        roles={role},
+    )
+
+
+def _account_insert(
+    *, by, username, first_name, last_name, email, municipality, institution, roles
+):
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": _("This username is taken.")})
     password = _temporary_password()
@@ -243,7 +293,7 @@ def account_create(
         first_name=first_name,
         last_name=last_name,
         email=email,
-        municipality=by.municipality,
+        municipality=municipality,
         institution=institution,
         must_change_password=True,
     )
@@ -286,7 +336,7 @@ def account_update(
     return account
 
 
-def _set_roles(*, by: User, user: User, roles: set[str]) -> None:
+def _set_roles(*, by: User | None, user: User, roles: set[str]) -> None:
     current = set(user.role_assignments.values_list("role", flat=True))
     for assignment in user.role_assignments.filter(role__in=current - roles):
         assignment.delete()
