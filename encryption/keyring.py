@@ -7,6 +7,7 @@ keys at start-up and refuse to start with a malformed one.
 import base64
 import binascii
 import hashlib
+import secrets
 from dataclasses import dataclass
 
 KEY_BYTES = 32
@@ -52,7 +53,8 @@ class KeyRing:
             key_id_text, separator, key_text = item.strip().partition(":")
             if not separator or not key_id_text.isdigit():
                 raise KeyConfigurationError(
-                    f"{variable} must be a list of id:key pairs, e.g. 1:<base64 key>,2:<base64 key>."
+                    f"{variable} must be a list of id:key pairs, "
+                    "e.g. 1:<base64 key>,2:<base64 key>."
                 )
             key_id = int(key_id_text)
             if not 1 <= key_id <= 0xFFFF:
@@ -76,6 +78,5 @@ def development_key(purpose: str) -> str:
 
 
 def generate_key() -> str:
-    import secrets
-
+    """A new random key, for .env files and rotation."""
     return base64.urlsafe_b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii")
