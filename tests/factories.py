@@ -3,7 +3,7 @@ from django.contrib.auth.hashers import make_password
 
 from accounts.models import Institution, Municipality, RoleAssignment, User
 
-PASSWORD = "correct horse battery"  # noqa: S105
+PASSWORD = "correct horse battery"
 
 
 class MunicipalityFactory(factory.django.DjangoModelFactory):

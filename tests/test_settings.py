@@ -70,9 +70,7 @@ def test_production_refuses_the_public_development_keys():
 
     result = run_manage(
         "check",
-        environment=production_environment(
-            MBROJTJE_FIELD_KEYS=f"1:{development_key('field-1')}"
-        ),
+        environment=production_environment(MBROJTJE_FIELD_KEYS=f"1:{development_key('field-1')}"),
     )
     assert result.returncode != 0
     assert "public development key" in result.stderr
