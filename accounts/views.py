@@ -125,7 +125,7 @@ def enrol(request):
         {
             "form": form,
             "qr_svg": segno.make(device.config_url(), error="m").svg_inline(
-                scale=5, dark="#111", title=_("QR code for the authenticator app")
+                scale=5, dark="#111", omitsize=True, title=_("QR code for the authenticator app")
             ),
             "key_groups": [key[i : i + 4] for i in range(0, len(key), 4)],
         },

@@ -91,6 +91,13 @@ def test_catalogue_holds_every_string_of_the_code(tmp_path):
 
 
 @pytest.mark.django_db
+def test_an_english_browser_still_gets_albanian(client):
+    response = client.get("/accounts/sign-in/", headers={"accept-language": "en-US,en;q=0.9"})
+    assert '<html lang="sq">' in response.content.decode()
+    assert response["Content-Language"] == "sq"
+
+
+@pytest.mark.django_db
 def test_language_switch_turns_the_interface_english(client):
     response = client.post(
         "/i18n/setlang/", {"language": "en", "next": "/accounts/sign-in/"}, follow=True

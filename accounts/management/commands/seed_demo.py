@@ -14,6 +14,10 @@ from accounts.models import (
 from accounts.services import backup_codes_replace
 
 
+# Backup codes printed per account: enough to sign in a few times in a demo.
+DEMO_CODES_SHOWN = 3
+
+
 class Command(BaseCommand):
     help = (
         "Fill the database with the demo: Durrës and Berat, their administrative units and "
@@ -75,7 +79,7 @@ class Command(BaseCommand):
         # backup code. An administrator's reset lets one try the enrolment.
         if not AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists():
             AuthenticatorDevice.create_for(user, confirmed=True)
-        user.demo_backup_code = backup_codes_replace(user=user)[0]
+        user.demo_backup_codes = backup_codes_replace(user=user)[:DEMO_CODES_SHOWN]
         return user
 
     def _print(self, rows):
@@ -84,10 +88,11 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Demo accounts (password for all: {demo.DEMO_PASSWORD})")
         )
-        self.stdout.write(f"{'username':<26} {'backup code':<13} role")
+        self.stdout.write(f"{'username':<22} {'backup codes (each works once)':<36} role")
         for user, role in rows:
-            self.stdout.write(f"{user.username:<26} {user.demo_backup_code:<13} {labels[role]}")
+            codes = " ".join(user.demo_backup_codes)
+            self.stdout.write(f"{user.username:<22} {codes:<36} {labels[role]}")
         self.stdout.write(
-            "Sign in with the username and password, then type the backup code as the second "
-            "factor. Each code works once; run seed_demo again for fresh ones."
+            "Sign in with the username and password, then type one of the backup codes as the "
+            "second factor. Run seed_demo again for fresh codes."
         )
