@@ -13,7 +13,6 @@ from accounts.models import (
 )
 from accounts.services import backup_codes_replace
 
-
 # Backup codes printed per account: enough to sign in a few times in a demo.
 DEMO_CODES_SHOWN = 3
 
