@@ -317,7 +317,7 @@ def account_update(
     institution: Institution | None,
 ) -> User:
     """Change names, e-mail, roles and institution; refuses an edit based on an older version."""
-    account = User.objects.select_for_update().get(pk=account.pk)
+    account = _locked(account)
     _require_manager_of(by, account)
     if account.version != version:
         raise StaleEdit(
@@ -336,6 +336,12 @@ def account_update(
     return account
 
 
+def _locked(account: User) -> User:
+    # The row as it is now, locked until the transaction ends: saving the copy
+    # a view loaded earlier could undo another administrator's edit.
+    return User.objects.select_for_update().get(pk=account.pk)
+
+
 def _set_roles(*, by: User | None, user: User, roles: set[str]) -> None:
     current = set(user.role_assignments.values_list("role", flat=True))
     for assignment in user.role_assignments.filter(role__in=current - roles):
@@ -348,6 +354,7 @@ def _set_roles(*, by: User | None, user: User, roles: set[str]) -> None:
 @transaction.atomic
 def account_set_active(*, by: User, account: User, active: bool) -> User:
     """Deactivate (the sessions end at their next request) or reactivate an account."""
+    account = _locked(account)
     _require_manager_of(by, account)
     account.is_active = active
     account.version += 1
@@ -369,6 +376,7 @@ def account_second_factor_reset(*, by: User, account: User) -> None:
 @transaction.atomic
 def account_password_reset(*, by: User, account: User) -> str:
     """A new temporary password, to be replaced at next sign-in; returned in clear once."""
+    account = _locked(account)
     _require_manager_of(by, account)
     password = _temporary_password()
     account.set_password(password)

@@ -117,3 +117,16 @@ def test_not_found_page_in_both_languages(worker, language, text):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert text in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "text"), [("sq", "Diçka shkoi keq"), ("en", "Something went wrong")]
+)
+def test_server_error_page_in_both_languages(rf, language, text):
+    from django.utils import translation
+    from django.views.defaults import server_error
+
+    with translation.override(language):
+        response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert text in response.content.decode()
