@@ -28,11 +28,21 @@ CASE_ROLES = frozenset(
     }
 )
 
+# Roles whose holders see every case of a kind in their municipality: they are
+# members of a group per municipality and role, which holds the per-case
+# permissions, so that a newly appointed head sees the existing cases.
+MUNICIPAL_GROUP_ROLES = frozenset({Role.HEAD_OF_CPU, Role.DV_COORDINATOR})
+
+
+def role_group_name(municipality_id: int, role: str) -> str:
+    return f"municipality-{municipality_id}:{role}"
+
+
 # General permissions each role brings. Per-case access is not here.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.CHILD_PROTECTION_WORKER: frozenset(),
-    Role.HEAD_OF_CPU: frozenset(),
-    Role.DV_COORDINATOR: frozenset(),
+    Role.CHILD_PROTECTION_WORKER: frozenset({"protocol.register_child_case"}),
+    Role.HEAD_OF_CPU: frozenset({"protocol.register_child_case"}),
+    Role.DV_COORDINATOR: frozenset({"protocol.register_dv_case"}),
     Role.CCR_MEMBER: frozenset(),
     Role.GENDER_EQUALITY_OFFICER: frozenset(),
     Role.MUNICIPAL_ADMINISTRATOR: frozenset({"accounts.manage_accounts"}),

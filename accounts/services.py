@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -27,7 +28,7 @@ from .models import (
     new_backup_code,
     normalise_backup_code,
 )
-from .roles import Role, role_combination_errors
+from .roles import MUNICIPAL_GROUP_ROLES, Role, role_combination_errors, role_group_name
 
 
 class AccountLocked(Exception):
@@ -349,6 +350,23 @@ def _set_roles(*, by: User | None, user: User, roles: set[str]) -> None:
     for role in sorted(roles - current):
         RoleAssignment.objects.create(user=user, role=role, assigned_by=by)
     user.__dict__.pop("roles", None)
+    role_groups_sync(user=user)
+
+
+def role_groups_sync(*, user: User) -> None:
+    """Put the account in the groups of its municipal roles, and in no other role group."""
+    wanted = set()
+    if user.municipality_id is not None:
+        wanted = {
+            role_group_name(user.municipality_id, role)
+            for role in user.roles & MUNICIPAL_GROUP_ROLES
+        }
+    for group in user.groups.filter(name__startswith="municipality-"):
+        if group.name not in wanted:
+            user.groups.remove(group)
+    for name in wanted:
+        group, _created = Group.objects.get_or_create(name=name)
+        user.groups.add(group)
 
 
 @transaction.atomic

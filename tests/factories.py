@@ -2,6 +2,7 @@ import factory
 from django.contrib.auth.hashers import make_password
 
 from accounts.models import Institution, Municipality, RoleAssignment, User
+from accounts.services import role_groups_sync
 
 PASSWORD = "correct horse battery"
 
@@ -42,3 +43,5 @@ class UserFactory(factory.django.DjangoModelFactory):
     def roles(self, create, extracted, **kwargs):
         for role in extracted or []:
             RoleAssignment.objects.create(user=self, role=role)
+        self.__dict__.pop("roles", None)
+        role_groups_sync(user=self)

@@ -11,7 +11,7 @@ from accounts.models import (
     RoleAssignment,
     User,
 )
-from accounts.services import backup_codes_replace
+from accounts.services import backup_codes_replace, role_groups_sync
 
 # Backup codes printed per account: enough to sign in a few times in a demo.
 DEMO_CODES_SHOWN = 3
@@ -74,6 +74,8 @@ class Command(BaseCommand):
         user.set_password(demo.DEMO_PASSWORD)
         user.save()
         RoleAssignment.objects.get_or_create(user=user, role=role)
+        user.__dict__.pop("roles", None)
+        role_groups_sync(user=user)
         # An authenticator with a key nobody knows: the demo signs in with a
         # backup code. An administrator's reset lets one try the enrolment.
         if not AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists():

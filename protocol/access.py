@@ -1,0 +1,140 @@
+"""The one place that decides who may see or change a case and each of its parts.
+
+Views, selectors, downloads and the admin ask here; nothing else reads the
+permission tables. Permissions are django-guardian object permissions with
+direct foreign keys (CaseUserObjectPermission, CaseGroupObjectPermission):
+
+* the worker in charge holds them as a user;
+* the supervisors of the case's municipality (heads of the child protection
+  unit for child cases, DV coordinators for DV cases) hold them through the
+  group of their role and municipality, so that a newly appointed head sees
+  the existing cases at once;
+* members of the referral mechanism will hold `view_case` and only the part
+  permissions referred to them, through their institution's group.
+
+A platform superuser reads no case: guardian would answer yes to everything
+for a superuser, so superusers are refused here before guardian is asked.
+"""
+
+from functools import cache
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from guardian.core import ObjectPermissionChecker
+
+from accounts.models import User
+from accounts.roles import Role, role_group_name
+
+from .models import Case, CaseGroupObjectPermission, CaseKind, CaseUserObjectPermission
+
+
+class Part:
+    """The parts of a case that can be shared separately."""
+
+    IDENTITY = "identity"
+    INCIDENTS = "incidents"
+    RISK = "risk"
+    ORDERS = "orders"
+    PLAN = "plan"
+    DOCUMENTS = "documents"
+
+    ALL = (IDENTITY, INCIDENTS, RISK, ORDERS, PLAN, DOCUMENTS)
+
+
+# What the worker in charge and the supervisors hold on a case.
+FULL_ACCESS = ("view_case", "change_case", *(f"view_{part}" for part in Part.ALL))
+
+SUPERVISOR_ROLE = {CaseKind.CHILD: Role.HEAD_OF_CPU, CaseKind.DV: Role.DV_COORDINATOR}
+
+
+def supervisor_group(case: Case) -> Group:
+    """The group of the supervisors of the case's kind in its municipality (accounts fills it)."""
+    name = role_group_name(case.municipality_id, SUPERVISOR_ROLE[case.kind])
+    group, _created = Group.objects.get_or_create(name=name)
+    return group
+
+
+@cache
+def _permission_id(codename: str) -> int:
+    return Permission.objects.get(content_type__app_label="protocol", codename=codename).pk
+
+
+def _may_hold_case_access(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and not user.is_superuser)
+
+
+def _checker(user) -> ObjectPermissionChecker:
+    # One checker per user and request: it caches the permissions it loaded.
+    checker = getattr(user, "_case_permission_checker", None)
+    if checker is None:
+        checker = ObjectPermissionChecker(user)
+        user._case_permission_checker = checker
+    return checker
+
+
+def has_case_permission(user, case: Case, codename: str) -> bool:
+    if not _may_hold_case_access(user):
+        return False
+    return _checker(user).has_perm(codename, case)
+
+
+def can_view_case(user, case: Case) -> bool:
+    return has_case_permission(user, case, "view_case")
+
+
+def can_change_case(user, case: Case) -> bool:
+    return case.is_open and has_case_permission(user, case, "change_case")
+
+
+def can_view_part(user, case: Case, part: str) -> bool:
+    if part not in Part.ALL:
+        raise ValueError(f"unknown part {part!r}")
+    return can_view_case(user, case) and has_case_permission(user, case, f"view_{part}")
+
+
+def is_supervisor(user, case: Case) -> bool:
+    """The head of the unit (child cases) or the DV coordinator (DV cases) of the case's municipality."""
+    return (
+        _may_hold_case_access(user)
+        and user.municipality_id == case.municipality_id
+        and user.has_role(SUPERVISOR_ROLE[case.kind])
+    )
+
+
+def visible_cases(user: User) -> QuerySet[Case]:
+    """The cases `user` may open, as a queryset to filter further: one Exists per table."""
+    if not _may_hold_case_access(user):
+        return Case.objects.none()
+    view = _permission_id("view_case")
+    by_user = CaseUserObjectPermission.objects.filter(
+        content_object=OuterRef("pk"), user=user, permission_id=view
+    )
+    by_group = CaseGroupObjectPermission.objects.filter(
+        content_object=OuterRef("pk"),
+        group__in=user.groups.values("pk"),
+        permission_id=view,
+    )
+    return Case.objects.filter(Q(Exists(by_user)) | Q(Exists(by_group)))
+
+
+def prefetch_permissions(user, cases) -> None:
+    """Load `user`'s permissions on `cases` in one query each, for list pages."""
+    if _may_hold_case_access(user) and cases:
+        _checker(user).prefetch_perms(cases)
+
+
+def grant_full_access(case: Case, *, user=None, group=None) -> None:
+    for codename in FULL_ACCESS:
+        permission_id = _permission_id(codename)
+        if user is not None:
+            CaseUserObjectPermission.objects.get_or_create(
+                content_object=case, user=user, permission_id=permission_id
+            )
+        if group is not None:
+            CaseGroupObjectPermission.objects.get_or_create(
+                content_object=case, group=group, permission_id=permission_id
+            )
+
+
+def revoke_user_access(case: Case, user) -> None:
+    CaseUserObjectPermission.objects.filter(content_object=case, user=user).delete()

@@ -1,0 +1,107 @@
+"""Deadlines of the protocol, computed from what happened on a case and its risk level.
+
+How long each step may take is data (DeadlineSetting): a default row per key,
+and optionally a municipality's own. Nothing here holds a number of days.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Case, CaseKind, DeadlineSetting, RiskLevel, Stage
+
+Key = DeadlineSetting.Key
+
+DUE_LABELS = {
+    "assessment": _("initial assessment"),
+    "risk_assessment": _("risk assessment"),
+    "conference": _("case conference"),
+    "plan": _("plan"),
+    "review": _("review of the plan"),
+}
+
+
+class MissingDeadlineSetting(LookupError):
+    pass
+
+
+def setting_value(municipality_id: int, key: str) -> int:
+    """The municipality's own value of `key`, else the default."""
+    values = dict(
+        DeadlineSetting.objects.filter(key=key)
+        .filter(Q(municipality_id=municipality_id) | Q(municipality__isnull=True))
+        .values_list("municipality_id", "value")
+    )
+    if municipality_id in values:
+        return values[municipality_id]
+    if None in values:
+        return values[None]
+    raise MissingDeadlineSetting(f"No deadline setting {key!r}: run the migrations.")
+
+
+@dataclass(frozen=True)
+class Deadline:
+    key: str
+    due_at: datetime
+    done_at: datetime | None
+
+    @property
+    def label(self):
+        return DUE_LABELS[self.key]
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.done_at is None and self.due_at < timezone.now()
+
+    @property
+    def was_late(self) -> bool:
+        return self.done_at is not None and self.done_at > self.due_at
+
+
+def _assessment_deadline(case: Case) -> Deadline:
+    if case.kind == CaseKind.DV:
+        key, name = Key.DV_RISK_ASSESSMENT_HOURS, "risk_assessment"
+    elif case.reported_risk_level == RiskLevel.HIGH:
+        key, name = Key.ASSESSMENT_HIGH_RISK_HOURS, "assessment"
+    else:
+        key, name = Key.ASSESSMENT_OTHER_HOURS, "assessment"
+    hours = setting_value(case.municipality_id, key)
+    return Deadline(name, case.reported_at + timedelta(hours=hours), case.assessed_at)
+
+
+def case_deadlines(case: Case) -> list[Deadline]:
+    """Every deadline the case has met or now faces, in the order of the protocol."""
+    deadlines = [_assessment_deadline(case)]
+    if case.assessed_at:
+        days = setting_value(case.municipality_id, Key.CONFERENCE_DAYS)
+        deadlines.append(
+            Deadline("conference", case.assessed_at + timedelta(days=days), case.conference_at)
+        )
+    if case.conference_at:
+        days = setting_value(case.municipality_id, Key.PLAN_DAYS)
+        deadlines.append(
+            Deadline("plan", case.conference_at + timedelta(days=days), case.plan_approved_at)
+        )
+    if case.plan_approved_at and case.stage in (Stage.MONITORING, Stage.CLOSURE_PROPOSED):
+        days = setting_value(case.municipality_id, Key.REVIEW_DAYS)
+        since = case.last_review_at or case.plan_approved_at
+        deadlines.append(Deadline("review", since + timedelta(days=days), None))
+    return deadlines
+
+
+def next_deadline(case: Case) -> Deadline | None:
+    """What is due next on an open case; None once it is closed or awaiting closure."""
+    if case.stage in (Stage.CLOSED, Stage.CLOSURE_PROPOSED):
+        return None
+    pending = [deadline for deadline in case_deadlines(case) if deadline.done_at is None]
+    return min(pending, key=lambda deadline: deadline.due_at) if pending else None
+
+
+def refresh_next_due(case: Case) -> None:
+    """Keep `next_due_at` / `next_due` on the case in step with its deadlines (not saved)."""
+    deadline = next_deadline(case)
+    case.next_due_at = deadline.due_at if deadline else None
+    case.next_due = deadline.key if deadline else ""

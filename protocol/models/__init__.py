@@ -1,0 +1,1 @@
+from .cases import *  # noqa: F403

@@ -1,0 +1,133 @@
+"""The protocol as data: which action moves a case from which stage to which, and who may.
+
+Both kinds of case follow the same engine; they differ in who supervises (the
+head of the child protection unit, or the DV coordinator) and in the words.
+Records that complete a step (an assessment, a case conference, a plan) are
+written by their own services, which then ask the engine to move the case.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from .access import can_change_case, is_supervisor
+from .models import Case, Stage
+
+OPEN_STAGES = frozenset(Stage.values) - {Stage.CLOSED, Stage.CLOSURE_PROPOSED}
+
+
+class TransitionNotAllowed(Exception):
+    """The action is not possible for this user on this case now; the message says why."""
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    sources: frozenset[str]
+    target: str | None  # None: back to the stage before the last move
+    supervisor_only: bool = False
+    needs_reason: bool = False
+    # Done through a form of its own (it records an assessment, a conference, ...).
+    recorded_by_form: bool = False
+
+
+ACTIONS = {
+    action.name: action
+    for action in [
+        Action(
+            "assess",
+            _("Record the initial assessment"),
+            frozenset({Stage.REGISTERED}),
+            Stage.ASSESSED,
+            recorded_by_form=True,
+        ),
+        Action(
+            "hold_conference",
+            _("Record the case conference"),
+            frozenset({Stage.ASSESSED}),
+            Stage.CONFERENCE_HELD,
+            recorded_by_form=True,
+        ),
+        Action(
+            "submit_plan",
+            _("Submit the plan for approval"),
+            frozenset({Stage.CONFERENCE_HELD}),
+            Stage.PLAN_DRAFTED,
+        ),
+        Action(
+            "approve_plan",
+            _("Approve the plan"),
+            frozenset({Stage.PLAN_DRAFTED}),
+            Stage.MONITORING,
+            supervisor_only=True,
+        ),
+        Action(
+            "return_plan",
+            _("Return the plan for changes"),
+            frozenset({Stage.PLAN_DRAFTED}),
+            Stage.CONFERENCE_HELD,
+            supervisor_only=True,
+            needs_reason=True,
+        ),
+        Action(
+            "review",
+            _("Record a review"),
+            frozenset({Stage.MONITORING}),
+            Stage.MONITORING,
+            recorded_by_form=True,
+        ),
+        Action(
+            "propose_closure",
+            _("Propose closure"),
+            OPEN_STAGES,
+            Stage.CLOSURE_PROPOSED,
+            needs_reason=True,
+            recorded_by_form=True,
+        ),
+        Action(
+            "approve_closure",
+            _("Approve the closure"),
+            frozenset({Stage.CLOSURE_PROPOSED}),
+            Stage.CLOSED,
+            supervisor_only=True,
+        ),
+        Action(
+            "reject_closure",
+            _("Refuse the closure"),
+            frozenset({Stage.CLOSURE_PROPOSED}),
+            None,
+            supervisor_only=True,
+            needs_reason=True,
+        ),
+    ]
+}
+
+
+def refusal(user, case: Case, action_name: str) -> str | None:
+    """Why `user` may not take `action_name` on `case` now, or None when they may."""
+    action = ACTIONS.get(action_name)
+    if action is None:
+        return str(_("This action does not exist."))
+    if not can_change_case(user, case):
+        return str(_("You cannot change this case."))
+    if case.stage not in action.sources:
+        return str(_("This action is not possible at the stage the case is in."))
+    if action.supervisor_only and not is_supervisor(user, case):
+        if case.kind == "child":
+            return str(_("Only the head of the child protection unit can do this."))
+        return str(_("Only the DV coordinator can do this."))
+    return _condition_refusal(case, action_name)
+
+
+def _condition_refusal(case: Case, action_name: str) -> str | None:
+    if action_name == "submit_plan":
+        plan = getattr(case, "plan", None)
+        if plan is None or not plan.actions.exists():
+            return str(_("The plan needs at least one action before it is submitted."))
+    return None
+
+
+def available_actions(user, case: Case) -> list[Action]:
+    """The actions `user` may take on `case` now, for its buttons."""
+    return [action for name, action in ACTIONS.items() if refusal(user, case, name) is None]
