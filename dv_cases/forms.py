@@ -1,0 +1,250 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import AdministrativeUnit, Institution
+from protocol.forms import DateInput, DateTimeInput, VersionedForm
+from protocol.models import Relationship, ReportChannel, ReporterKind, RiskLevel, Sex
+
+from .models import (
+    DV_FORM_CHOICES,
+    ISSUER_KIND,
+    OrderKind,
+    OrderOutcome,
+    OrderRequester,
+)
+
+PERSONAL_NUMBER = {
+    "regex": r"^[A-Za-z]\d{8}[A-Za-z]$",
+    "required": False,
+    "help_text": _("Ten characters, e.g. K10101001A; leave empty if unknown."),
+    "error_messages": {"invalid": _("A personal number has ten characters, e.g. K10101001A.")},
+}
+
+
+def _not_future_date(form, field):
+    value = form.cleaned_data.get(field)
+    if value and value > timezone.localdate():
+        form.add_error(field, _("This date cannot be in the future."))
+
+
+def _not_future_time(form, field):
+    value = form.cleaned_data.get(field)
+    if value and value > timezone.now():
+        form.add_error(field, _("This time cannot be in the future."))
+
+
+class DvCaseForm(forms.Form):
+    """Registration of a DV case: the victim, the perpetrator, the first incident, the report."""
+
+    first_name = forms.CharField(label=_("Victim's first name"), max_length=100)
+    last_name = forms.CharField(label=_("Victim's last name"), max_length=100)
+    personal_number = forms.RegexField(label=_("Personal number"), **PERSONAL_NUMBER)
+    birth_date = forms.DateField(label=_("Date of birth"), widget=DateInput(), required=False)
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
+    address = forms.CharField(
+        label=_("Address"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    is_roma = forms.BooleanField(label=_("Roma"), required=False)
+    is_egyptian = forms.BooleanField(label=_("Egyptian"), required=False)
+    has_disability = forms.BooleanField(label=_("With disability"), required=False)
+
+    perpetrator_first_name = forms.CharField(label=_("Perpetrator's first name"), max_length=100)
+    perpetrator_last_name = forms.CharField(label=_("Perpetrator's last name"), max_length=100)
+    perpetrator_personal_number = forms.RegexField(
+        label=_("Perpetrator's personal number"), **PERSONAL_NUMBER
+    )
+    perpetrator_sex = forms.ChoiceField(
+        label=_("Perpetrator's sex"), choices=[("", "—"), *Sex.choices], required=False
+    )
+    relationship = forms.ChoiceField(
+        label=_("The victim is the perpetrator's…"), choices=Relationship.choices
+    )
+
+    occurred_on = forms.DateField(label=_("Date of the incident"), widget=DateInput())
+    place = forms.CharField(label=_("Place of the incident"), max_length=200, required=False)
+    forms_of_violence = forms.MultipleChoiceField(
+        label=_("Forms of violence"), choices=DV_FORM_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+    narrative = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 5}))
+    injuries = forms.BooleanField(label=_("The victim was injured"), required=False)
+    children_present = forms.BooleanField(label=_("Children were present"), required=False)
+
+    reported_at = forms.DateTimeField(
+        label=_("Reported on"), widget=DateTimeInput(), initial=timezone.now
+    )
+    report_channel = forms.ChoiceField(
+        label=_("How it was reported"), choices=ReportChannel.choices
+    )
+    reporter_kind = forms.ChoiceField(label=_("Who reported"), choices=ReporterKind.choices)
+    reporter_details = forms.CharField(
+        label=_("Reporter's name and contact"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    reported_risk_level = forms.ChoiceField(
+        label=_("Risk level as reported"), choices=RiskLevel.choices
+    )
+    administrative_unit = forms.ModelChoiceField(
+        label=_("Administrative unit"), queryset=AdministrativeUnit.objects.none(), required=False
+    )
+    duplicate_override_reason = forms.CharField(
+        label=_("Register anyway, because…"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["administrative_unit"].queryset = units
+
+    def clean(self):
+        data = super().clean()
+        _not_future_date(self, "birth_date")
+        _not_future_date(self, "occurred_on")
+        _not_future_time(self, "reported_at")
+        occurred_on, reported_at = data.get("occurred_on"), data.get("reported_at")
+        if occurred_on and reported_at and occurred_on > timezone.localdate(reported_at):
+            self.add_error("occurred_on", _("The incident cannot come after the report."))
+        return data
+
+
+class IncidentForm(forms.Form):
+    occurred_on = forms.DateField(label=_("Date of the incident"), widget=DateInput())
+    place = forms.CharField(label=_("Place"), max_length=200, required=False)
+    forms_of_violence = forms.MultipleChoiceField(
+        label=_("Forms of violence"), choices=DV_FORM_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+    narrative = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 5}))
+    injuries = forms.BooleanField(label=_("The victim was injured"), required=False)
+    children_present = forms.BooleanField(label=_("Children were present"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        _not_future_date(self, "occurred_on")
+        return data
+
+
+YES_NO = [("yes", _("yes")), ("no", _("no"))]
+
+
+class RiskAssessmentForm(VersionedForm):
+    """One yes/no field per question of the questionnaire, named after the question's id."""
+
+    assessed_at = forms.DateTimeField(
+        label=_("Date and time of the assessment"), widget=DateTimeInput(), initial=timezone.now
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+    def __init__(self, *args, questionnaire, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = list(questionnaire.questions.all())
+        for question in self.questions:
+            self.fields[self.field_name(question)] = forms.ChoiceField(
+                label=question.text,
+                choices=YES_NO,
+                widget=forms.RadioSelect,
+                error_messages={"required": _("Answer yes or no.")},
+            )
+
+    @staticmethod
+    def field_name(question) -> str:
+        return f"question_{question.pk}"
+
+    def question_fields(self):
+        return [(question, self[self.field_name(question)]) for question in self.questions]
+
+    def answers(self) -> dict[int, bool]:
+        return {
+            question.pk: self.cleaned_data[self.field_name(question)] == "yes"
+            for question in self.questions
+        }
+
+    def clean(self):
+        data = super().clean()
+        _not_future_time(self, "assessed_at")
+        return data
+
+
+class ProtectionOrderForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Order"), choices=OrderKind.choices)
+    requested_by = forms.ChoiceField(label=_("Requested by"), choices=OrderRequester.choices)
+    requested_at = forms.DateTimeField(
+        label=_("Requested on"), widget=DateTimeInput(), initial=timezone.now
+    )
+    issuing_institution = forms.ModelChoiceField(
+        label=_("Police or court"),
+        queryset=Institution.objects.none(),
+        required=False,
+        help_text=_("The police issue a UPMM; the court decides a UMM and a UM."),
+    )
+    measures = forms.CharField(
+        label=_("What the order imposes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("E.g. to leave the home, to keep away from the victim and the children."),
+    )
+    covers_children = forms.BooleanField(label=_("The order covers the children"), required=False)
+
+    def __init__(self, *args, institutions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["issuing_institution"].queryset = institutions.filter(
+            kind__in=set(ISSUER_KIND.values())
+        )
+
+
+class OrderDecisionForm(VersionedForm):
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[choice for choice in OrderOutcome.choices if choice[0] != OrderOutcome.PENDING],
+    )
+    decided_at = forms.DateTimeField(label=_("Decided on"), widget=DateTimeInput())
+    valid_from = forms.DateField(
+        label=_("Valid from"),
+        widget=DateInput(),
+        required=False,
+        help_text=_("Only for an order granted in full or in part."),
+    )
+    expires_on = forms.DateField(
+        label=_("Expires on"),
+        widget=DateInput(),
+        required=False,
+        help_text=_("Only for an order granted in full or in part."),
+    )
+    measures = forms.CharField(
+        label=_("What the order imposes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        _not_future_time(self, "decided_at")
+        return data
+
+
+class BreachForm(forms.Form):
+    occurred_on = forms.DateField(label=_("Date of the breach"), widget=DateInput())
+    description = forms.CharField(
+        label=_("What happened"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+    reported_to_police = forms.BooleanField(label=_("Reported to the police"), required=False)
+
+
+class ShelterPlacementForm(forms.Form):
+    shelter = forms.ModelChoiceField(label=_("Shelter"), queryset=Institution.objects.none())
+    placed_on = forms.DateField(label=_("Placed on"), widget=DateInput())
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, shelters, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["shelter"].queryset = shelters
+
+
+class ShelterEndForm(VersionedForm):
+    left_on = forms.DateField(label=_("Left on"), widget=DateInput(), initial=timezone.localdate)
