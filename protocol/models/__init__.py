@@ -1,1 +1,2 @@
 from .cases import *  # noqa: F403
+from .documents import *  # noqa: F403
