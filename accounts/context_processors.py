@@ -1,6 +1,8 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .roles import CASE_ROLES
+
 
 def navigation(request):
     """The navigation of the base layout, by role; empty until the second factor is verified."""
@@ -8,6 +10,8 @@ def navigation(request):
     if user is None or not user.is_authenticated or not user.is_verified():
         return {"navigation": []}
     items = [(_("Home"), reverse("home"))]
+    if user.roles & CASE_ROLES:
+        items.append((_("Cases"), reverse("protocol:case_list")))
     if user.has_perm("accounts.manage_accounts"):
         items.append((_("Accounts"), reverse("accounts:manage_list")))
     items.append((_("My account"), reverse("accounts:profile")))

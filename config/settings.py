@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "protocol",
     "cpu",
     "dv_cases",
+    "config",
 ]
 
 MIDDLEWARE = [
@@ -269,6 +270,12 @@ STORAGES = {
         )
     },
 }
+
+# --- Documents ---------------------------------------------------------------
+# Uploaded scans are stored encrypted, outside the web root; back this folder
+# up together with the database (and keep the field keys to read either).
+MBROJTJE_DOCUMENTS_DIR = Path(env("MBROJTJE_DOCUMENTS_DIR", str(BASE_DIR / "var" / "documents")))
+MBROJTJE_DOCUMENT_MAX_BYTES = env_int("MBROJTJE_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
 
 # --- E-mail ------------------------------------------------------------------
 # E-mails carry no personal data: only that something waits in Mbrojtje.

@@ -15,5 +15,12 @@ urlpatterns = [
     path("healthz", views.health, name="health"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("accounts.urls")),
+    path("cases/child/", include("cpu.urls")),
+    path("cases/dv/", include("dv_cases.urls")),
+    path(
+        "cases/<str:number>/documents/",
+        include(("protocol.document_urls", "documents")),
+    ),
+    path("cases/", include("protocol.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -56,7 +56,13 @@ def supervisor_group(case: Case) -> Group:
 
 @cache
 def _permission_id(codename: str) -> int:
-    return Permission.objects.get(content_type__app_label="protocol", codename=codename).pk
+    return Permission.objects.get(
+        content_type__app_label="protocol", content_type__model="case", codename=codename
+    ).pk
+
+
+def forget_permission_ids(**kwargs) -> None:
+    _permission_id.cache_clear()
 
 
 def _may_hold_case_access(user) -> bool:
@@ -93,7 +99,7 @@ def can_view_part(user, case: Case, part: str) -> bool:
 
 
 def is_supervisor(user, case: Case) -> bool:
-    """The head of the unit (child cases) or the DV coordinator (DV cases) of the case's municipality."""
+    """The head of the unit (child cases) or the DV coordinator (DV cases) of its municipality."""
     return (
         _may_hold_case_access(user)
         and user.municipality_id == case.municipality_id

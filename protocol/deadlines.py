@@ -9,19 +9,10 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from .models import Case, CaseKind, DeadlineSetting, RiskLevel, Stage
+from .models import DUE_LABELS, Case, CaseKind, DeadlineSetting, RiskLevel, Stage
 
 Key = DeadlineSetting.Key
-
-DUE_LABELS = {
-    "assessment": _("initial assessment"),
-    "risk_assessment": _("risk assessment"),
-    "conference": _("case conference"),
-    "plan": _("plan"),
-    "review": _("review of the plan"),
-}
 
 
 class MissingDeadlineSetting(LookupError):

@@ -32,3 +32,16 @@ def register_section(section: Section) -> None:
 
 def sections_for(case: Case) -> list[Section]:
     return sorted((s for s in _SECTIONS if s.kind == case.kind), key=lambda s: s.order)
+
+
+# Where a step recorded by its own form is done, when a kind-specific app
+# records it (the DV risk assessment is a questionnaire of dv_cases).
+_ACTION_URLS: dict[tuple[str, str], str] = {}
+
+
+def register_action_url(kind: str, action: str, url_name: str) -> None:
+    _ACTION_URLS[(kind, action)] = url_name
+
+
+def action_url_name(kind: str, action: str) -> str | None:
+    return _ACTION_URLS.get((kind, action))

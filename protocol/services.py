@@ -514,14 +514,21 @@ def case_reassign(*, by: User, case: Case, version: int, owner: User) -> Case:
 
 
 @transaction.atomic
-def cases_link(*, by: User, dv_case: Case, child_case: Case) -> CaseLink:
-    """Link a DV case and the child-protection case of a child of its household."""
-    if dv_case.kind != CaseKind.DV or child_case.kind != CaseKind.CHILD:
-        raise ValidationError(_("A link joins a DV case and a child-protection case."))
-    if not (access.can_change_case(by, dv_case) or access.can_change_case(by, child_case)):
+def cases_link(*, by: User, case: Case, other_number: str) -> CaseLink:
+    """Link a DV case and the child-protection case of a child of its household.
+
+    The user changes `case`; the other case is named by its number and must be of
+    the other kind in the same municipality. The user need not be able to open it:
+    the link shows it only to those who can.
+    """
+    if not access.can_change_case(by, case):
         raise PermissionDenied
-    if not (access.can_view_case(by, dv_case) and access.can_view_case(by, child_case)):
-        raise PermissionDenied
+    other = Case.objects.filter(
+        number=other_number.strip().upper(), municipality_id=case.municipality_id
+    ).first()
+    if other is None or other.kind == case.kind:
+        raise ValidationError(_("No case of the other kind has this number in the municipality."))
+    dv_case, child_case = (case, other) if case.kind == CaseKind.DV else (other, case)
     link, _created = CaseLink.objects.get_or_create(
         dv_case=dv_case, child_case=child_case, defaults={"linked_by": by}
     )

@@ -68,3 +68,28 @@ def worker(municipality):
 @pytest.fixture
 def police(municipality):
     return InstitutionFactory(municipality=municipality, name="Policia Durrës")
+
+
+@pytest.fixture
+def head(municipality):
+    return UserFactory(username="kreu.dr", municipality=municipality, roles=[Role.HEAD_OF_CPU])
+
+
+@pytest.fixture
+def other_worker(municipality):
+    return UserFactory(
+        username="pmf2.dr", municipality=municipality, roles=[Role.CHILD_PROTECTION_WORKER]
+    )
+
+
+@pytest.fixture
+def foreign_head(other_municipality):
+    return UserFactory(
+        username="kreu.br", municipality=other_municipality, roles=[Role.HEAD_OF_CPU]
+    )
+
+
+def pytest_collection_modifyitems(items):
+    # Browser tests last: they are the slowest, and the live server's transactional
+    # database is flushed after each, which later transactional tests would feel.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

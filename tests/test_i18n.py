@@ -61,7 +61,9 @@ def test_compiled_catalogue_matches_the_source():
     with open(CATALOGUE.with_suffix(".mo"), "rb") as compiled:
         translations = gettext.GNUTranslations(compiled)
     for entry in catalogue_entries(CATALOGUE):
-        if "msgid_plural" in entry:
+        if "msgctxt" in entry:
+            assert translations.pgettext(entry["msgctxt"], entry["msgid"]) == entry["msgstr"][0]
+        elif "msgid_plural" in entry:
             assert (
                 translations.ngettext(entry["msgid"], entry["msgid_plural"], 1)
                 == entry["msgstr"][0]

@@ -43,6 +43,15 @@ class Stage(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+DUE_LABELS = {
+    "assessment": _("initial assessment"),
+    "risk_assessment": _("risk assessment"),
+    "conference": _("case conference"),
+    "plan": _("plan"),
+    "review": _("review of the plan"),
+}
+
+
 class ProtectionNeed(models.TextChoices):
     """Forms of violence (both kinds) and the child-protection needs (child cases)."""
 
@@ -211,6 +220,10 @@ class Case(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.next_due_at is not None and self.next_due_at < timezone.now()
+
+    @property
+    def next_due_label(self) -> str:
+        return str(DUE_LABELS.get(self.next_due, ""))
 
 
 class CaseUserObjectPermission(UserObjectPermissionBase):

@@ -97,10 +97,14 @@ def test_seeded_database_file_holds_no_clear_value_of_an_encrypted_field(tmp_pat
     manage("migrate", "--no-input")
     manage("seed_demo")
     clear_values = json.loads(manage("shell", "-c", COLLECT_CLEAR_VALUES).strip().splitlines()[-1])
-    # One authenticator key per demo account at least.
+    # Authenticator keys of the accounts, and the people, narratives and minutes of the cases.
     assert len(clear_values) >= 15
     stored = b"".join(
         path.read_bytes() for path in tmp_path.iterdir() if path.name.startswith("demo.sqlite3")
     )
-    found = [value for value in clear_values if value.encode("utf-8") in stored]
+    # Values shorter than six bytes turn up by chance in any few megabytes of
+    # ciphertext; names are checked whole (first and last name, with the address).
+    checked = [value for value in clear_values if len(value.encode("utf-8")) >= 6]
+    assert len(checked) >= 100
+    found = [value for value in checked if value.encode("utf-8") in stored]
     assert found == []

@@ -48,3 +48,21 @@ def page(browser, live_server):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+def sign_in_verified(page, user):
+    """Sign `user` in through the pages with a code of an authenticator made for the test."""
+    from accounts.models import AuthenticatorDevice
+    from tests.conftest import enrolled, totp_code
+    from tests.factories import PASSWORD
+
+    device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).first() or enrolled(user)
+    AuthenticatorDevice.objects.filter(pk=device.pk).update(last_t=-1)
+    device.refresh_from_db()
+    page.goto("/accounts/sign-in/")
+    page.get_by_label("Emri i përdoruesit").fill(user.username)
+    page.get_by_label("Fjalëkalimi").fill(PASSWORD)
+    page.get_by_role("button", name="Vazhdo").click()
+    page.get_by_label("Kodi").fill(totp_code(device))
+    page.get_by_role("button", name="Verifiko").click()
+    page.wait_for_url("**/")

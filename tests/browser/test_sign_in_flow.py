@@ -6,7 +6,10 @@ from django_otp.oath import TOTP
 from accounts.roles import Role
 from tests.factories import PASSWORD, MunicipalityFactory, UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def code_for(base32_key: str) -> str:

@@ -12,6 +12,7 @@ from accounts.models import (
     User,
 )
 from accounts.services import backup_codes_replace, role_groups_sync
+from protocol.demo import seed_cases
 
 # Backup codes printed per account: enough to sign in a few times in a demo.
 DEMO_CODES_SHOWN = 3
@@ -20,7 +21,8 @@ DEMO_CODES_SHOWN = 3
 class Command(BaseCommand):
     help = (
         "Fill the database with the demo: Durrës and Berat, their administrative units and "
-        "institutions, and one account per role in each, all invented. Safe to run again: it "
+        "institutions, one account per role in each and about 40 cases in every stage, all "
+        "invented. Safe to run again: it "
         "creates what is missing and prints each account's password and a fresh backup code. "
         "Refuses to run outside debug (DJANGO_DEBUG=1)."
     )
@@ -30,6 +32,15 @@ class Command(BaseCommand):
             raise CommandError("seed_demo makes accounts with a public password: debug only.")
         with transaction.atomic():
             rows = self._seed()
+        for index, municipality in enumerate(
+            Municipality.objects.filter(
+                code__in=[spec["code"] for spec in demo.MUNICIPALITIES]
+            ).order_by("code")
+        ):
+            with transaction.atomic():
+                cases = seed_cases(municipality, seed=index + 1)
+            if cases:
+                self.stdout.write(f"{municipality}: {len(cases)} demo cases.")
         self._print(rows)
 
     def _seed(self):

@@ -1,0 +1,100 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from accounts.models import AdministrativeUnit, Institution
+from protocol import access, services
+from protocol.models import CaseKind, PersonRole
+from protocol.selectors import case_for
+from protocol.stages import TransitionNotAllowed
+
+from .forms import ChildCaseForm, ProtectionMeasureForm
+from .services import protection_measure_record
+
+
+def register(request):
+    user = request.user
+    if not user.has_perm("protocol.register_child_case"):
+        raise Http404
+    form = ChildCaseForm(
+        request.POST or None,
+        units=AdministrativeUnit.objects.filter(municipality_id=user.municipality_id),
+    )
+    duplicate = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        people = [
+            services.PersonData(
+                role=PersonRole.CHILD,
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                personal_number=data["personal_number"],
+                birth_date=data["birth_date"],
+                address=data["address"],
+                phone=data["phone"],
+                sex=data["sex"],
+                is_roma=data["is_roma"],
+                is_egyptian=data["is_egyptian"],
+                has_disability=data["has_disability"],
+            )
+        ]
+        if data["parent_name"].strip():
+            first, _space, last = data["parent_name"].strip().partition(" ")
+            people.append(
+                services.PersonData(
+                    role=PersonRole.PARENT,
+                    first_name=first,
+                    last_name=last or "—",
+                    phone=data["parent_phone"],
+                )
+            )
+        try:
+            case = services.case_register(
+                by=user,
+                kind=CaseKind.CHILD,
+                people=people,
+                needs=data["needs"],
+                reported_risk_level=data["reported_risk_level"],
+                reported_at=data["reported_at"],
+                report_channel=data["report_channel"],
+                reporter_kind=data["reporter_kind"],
+                reporter_details=data["reporter_details"],
+                summary=data["summary"],
+                administrative_unit=data["administrative_unit"],
+                duplicate_override_reason=data["duplicate_override_reason"],
+            )
+        except services.PossibleDuplicate as possible:
+            duplicate = possible
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Case %(number)s registered.") % {"number": case.number})
+            return redirect(case)
+    return render(request, "cpu/register.html", {"form": form, "duplicate": duplicate})
+
+
+def measure_new(request, number):
+    case = case_for(request.user, number)
+    if case.kind != CaseKind.CHILD or not access.can_change_case(request.user, case):
+        raise Http404
+    courts = Institution.objects.filter(
+        municipality_id=case.municipality_id, kind=Institution.Kind.COURT
+    )
+    form = ProtectionMeasureForm(request.POST or None, courts=courts)
+    if request.method == "POST" and form.is_valid():
+        try:
+            protection_measure_record(by=request.user, case=case, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        except TransitionNotAllowed as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(case.get_absolute_url() + "#measures")
+    return render(
+        request,
+        "protocol/case_form.html",
+        {"case": case, "form": form, "title": _("New protection measure")},
+    )

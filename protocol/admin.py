@@ -1,0 +1,13 @@
+"""The admin holds the protocol's configuration only. Cases have no admin page: they
+are read through the application, whose one access check the admin would bypass."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import DeadlineSetting
+
+
+@admin.register(DeadlineSetting)
+class DeadlineSettingAdmin(SimpleHistoryAdmin):
+    list_display = ["key", "municipality", "value", "legal_basis"]
+    list_filter = ["key", "municipality"]

@@ -1,0 +1,299 @@
+"""Invented cases for the demo, made through the real services so that every
+invariant, permission and deadline holds as it would in use."""
+
+import random
+from datetime import timedelta
+
+from django.utils import timezone
+
+from accounts.models import Institution
+from accounts.roles import Role
+
+from . import services
+from .models import Case, CaseKind, PersonRole, ProtectionNeed, Relationship, Stage
+
+# Invented people. None shares a name with the demo staff (accounts.demo), whose
+# names are stored in clear: the seeding test looks for every encrypted value in
+# the database file.
+FIRST_NAMES_FEMALE = [
+    "Alketa",
+    "Bardha",
+    "Dorina",
+    "Elona",
+    "Fjona",
+    "Gentiana",
+    "Ilda",
+    "Jonida",
+    "Klejda",
+    "Liridona",
+    "Mirjeta",
+    "Nertila",
+    "Rozafa",
+    "Sidorela",
+    "Vjollca",
+    "Xhesika",
+]
+FIRST_NAMES_MALE = [
+    "Albion",
+    "Besmir",
+    "Dorian",
+    "Endrit",
+    "Florian",
+    "Gezim",
+    "Jurgen",
+    "Klodian",
+    "Luan",
+    "Marsel",
+    "Noel",
+    "Redon",
+    "Sokol",
+    "Ylber",
+]
+LAST_NAMES = [
+    "Prifti",
+    "Kuka",
+    "Dushku",
+    "Zeneli",
+    "Mema",
+    "Koçi",
+    "Rama",
+    "Hasani",
+    "Kurti",
+    "Vata",
+    "Sulaj",
+    "Meta",
+    "Bejko",
+    "Tafaj",
+    "Domi",
+    "Laçi",
+    "Nuri",
+    "Qosja",
+]
+STREETS = [
+    "Rruga e Dëshmorëve",
+    "Rruga Skënderbeu",
+    "Lagjja 5",
+    "Rruga Egnatia",
+    "Rruga e Kalasë",
+    "Lagjja Kryengritja",
+    "Rruga Ismail Qemali",
+]
+CHILD_REPORTS = [
+    "Mësuesja njofton se fëmija mungon shpesh dhe vjen i uritur.",
+    "Fqinjët dëgjojnë të bërtitura natën; fëmija ka shenja në krahë.",
+    "Fëmija u gjet duke lypur pranë tregut gjatë orarit të mësimit.",
+    "Mjeku i familjes raporton lëndime të pashpjeguara.",
+    "Nëna kërkon ndihmë: babai e përjashton fëmijën nga shtëpia.",
+]
+DV_REPORTS = [
+    "Viktima paraqitet në polici pas një sulmi fizik në shtëpi.",
+    "Motra e viktimës telefonon: kërcënime të vazhdueshme me jetë.",
+    "Mjeku i urgjencës raporton lëndime nga rrahja.",
+    "Viktima tregon kontroll ekonomik dhe izolim nga familja.",
+]
+# How many cases of each kind stop at each stage: 24 child + 16 DV = 40 a municipality.
+CHILD_STAGES = (
+    [Stage.REGISTERED] * 5
+    + [Stage.ASSESSED] * 4
+    + [Stage.CONFERENCE_HELD] * 4
+    + [Stage.PLAN_DRAFTED] * 3
+    + [Stage.MONITORING] * 5
+    + [Stage.CLOSURE_PROPOSED]
+    + [Stage.CLOSED] * 2
+)
+DV_STAGES = (
+    [Stage.REGISTERED] * 3
+    + [Stage.ASSESSED] * 3
+    + [Stage.CONFERENCE_HELD] * 3
+    + [Stage.MONITORING] * 5
+    + [Stage.CLOSED] * 2
+)
+CASES_PER_MUNICIPALITY = len(CHILD_STAGES) + len(DV_STAGES)
+
+
+def _personal_number(rng: random.Random) -> str:
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return f"{rng.choice('HIJK')}{rng.randint(10000000, 99999999)}{rng.choice(letters)}"
+
+
+def _person(rng, role, *, minor: bool):
+    female = rng.random() < (0.5 if minor else 0.85 if role == PersonRole.VICTIM else 0.1)
+    first = rng.choice(FIRST_NAMES_FEMALE if female else FIRST_NAMES_MALE)
+    age_days = rng.randint(2 * 365, 17 * 365) if minor else rng.randint(19 * 365, 70 * 365)
+    return services.PersonData(
+        role=role,
+        first_name=first,
+        last_name=rng.choice(LAST_NAMES),
+        personal_number=_personal_number(rng),
+        birth_date=timezone.localdate() - timedelta(days=age_days),
+        address=f"{rng.choice(STREETS)} {rng.randint(1, 120)}",
+        phone=f"069{rng.randint(1000000, 9999999)}",
+        sex="female" if female else "male",
+        is_roma=rng.random() < 0.08,
+        is_egyptian=rng.random() < 0.05,
+        has_disability=rng.random() < 0.07,
+    )
+
+
+def _advance(case: Case, stage: str, *, worker, supervisor, rng, institutions) -> Case:
+    """Take a registered case to `stage` with backdated steps, as the workers would have."""
+    order = [
+        Stage.REGISTERED,
+        Stage.ASSESSED,
+        Stage.CONFERENCE_HELD,
+        Stage.PLAN_DRAFTED,
+        Stage.MONITORING,
+        Stage.CLOSURE_PROPOSED,
+        Stage.CLOSED,
+    ]
+    target = order.index(stage)
+    start = case.reported_at
+    if target >= 1:
+        services.assessment_record(
+            by=worker,
+            case=case,
+            version=case.version,
+            risk_level=rng.choice(["high", "medium", "low"]),
+            findings="Vizitë në shtëpi dhe bisedë me familjen.",
+            home_visit=True,
+            assessed_at=start + timedelta(hours=rng.randint(4, 80)),
+        )
+        case.refresh_from_db()
+    if target >= 2:
+        services.conference_record(
+            by=worker,
+            case=case,
+            version=case.version,
+            held_at=case.assessed_at + timedelta(days=rng.randint(1, 5)),
+            institutions=rng.sample(institutions, k=min(3, len(institutions))),
+            people_present="Prindi, mësuesja, punonjësi social.",
+            minutes="U diskutua situata e familjes dhe nevojat e menjëhershme.",
+            decisions="Hartohet plani; ndiqet frekuentimi i shkollës.",
+        )
+        case.refresh_from_db()
+    if target >= 3:
+        services.plan_save(
+            by=worker,
+            case=case,
+            version=case.version,
+            goals="Siguria dhe mirëqenia e përditshme; mbështetje psiko-sociale.",
+            drafted_with_family=True,
+        )
+        case.refresh_from_db()
+        for description in ("Vizitë mujore në familje", "Ndjekja e frekuentimit të shkollës"):
+            services.plan_action_add(
+                by=worker,
+                case=case,
+                version=case.version,
+                description=description,
+                institution=rng.choice(institutions),
+                due_date=timezone.localdate() + timedelta(days=rng.randint(-10, 40)),
+            )
+            case.refresh_from_db()
+        services.case_advance(by=worker, case=case, version=case.version, action="submit_plan")
+        case.refresh_from_db()
+    if target >= 4:
+        services.case_advance(by=supervisor, case=case, version=case.version, action="approve_plan")
+        case.refresh_from_db()
+    if target >= 5:
+        services.closure_propose(
+            by=worker,
+            case=case,
+            version=case.version,
+            closure_reason=rng.choice(["no_longer_at_risk", "moved"]),
+            explanation="Rreziku është ulur; familja bashkëpunon.",
+        )
+        case.refresh_from_db()
+    if target >= 6:
+        services.case_advance(
+            by=supervisor, case=case, version=case.version, action="approve_closure"
+        )
+        case.refresh_from_db()
+    return case
+
+
+def seed_cases(municipality, *, seed: int) -> list[Case]:
+    """About 40 cases in every stage and of both kinds; nothing if the demo already has them."""
+    if Case.objects.filter(municipality=municipality).count() >= CASES_PER_MUNICIPALITY:
+        return []
+    rng = random.Random(seed)  # noqa: S311 - invented demo data, repeatable on purpose
+    staff = {
+        role: municipality.staff.filter(role_assignments__role=role).first()
+        for role in (Role.CHILD_PROTECTION_WORKER, Role.HEAD_OF_CPU, Role.DV_COORDINATOR)
+    }
+    institutions = list(Institution.objects.filter(municipality=municipality))
+    units = list(municipality.administrative_units.all())
+    made = []
+    plans = [(CaseKind.CHILD, stage) for stage in CHILD_STAGES] + [
+        (CaseKind.DV, stage) for stage in DV_STAGES
+    ]
+    for index, (kind, stage) in enumerate(plans):
+        if kind == CaseKind.CHILD:
+            worker = staff[Role.CHILD_PROTECTION_WORKER] if index % 3 else staff[Role.HEAD_OF_CPU]
+            supervisor = staff[Role.HEAD_OF_CPU]
+            people = [
+                _person(rng, PersonRole.CHILD, minor=True),
+                _person(rng, PersonRole.PARENT, minor=False),
+            ]
+            needs = rng.sample(
+                [
+                    ProtectionNeed.NEGLECT,
+                    ProtectionNeed.ABUSE,
+                    ProtectionNeed.PHYSICAL,
+                    ProtectionNeed.PSYCHOLOGICAL,
+                    ProtectionNeed.STREET_SITUATION,
+                    ProtectionNeed.ABANDONMENT,
+                ],
+                k=2,
+            )
+            summary = rng.choice(CHILD_REPORTS)
+        else:
+            worker = supervisor = staff[Role.DV_COORDINATOR]
+            victim = _person(rng, PersonRole.VICTIM, minor=False)
+            perpetrator = _person(rng, PersonRole.PERPETRATOR, minor=False)
+            perpetrator.relationship_to_victim = rng.choice(
+                [
+                    Relationship.SPOUSE,
+                    Relationship.FORMER_SPOUSE,
+                    Relationship.COHABITANT,
+                    Relationship.PARTNER,
+                    Relationship.CHILD,
+                ]
+            )
+            people = [victim, perpetrator]
+            needs = rng.sample(
+                [
+                    ProtectionNeed.PHYSICAL,
+                    ProtectionNeed.PSYCHOLOGICAL,
+                    ProtectionNeed.ECONOMIC,
+                    ProtectionNeed.SEXUAL,
+                ],
+                k=2,
+            )
+            summary = rng.choice(DV_REPORTS)
+        # Early stages were reported recently; some are late on purpose (overdue).
+        days_ago = rng.randint(0, 4) if stage == Stage.REGISTERED else rng.randint(15, 200)
+        case = services.case_register(
+            by=worker,
+            kind=kind,
+            people=people,
+            needs=needs,
+            reported_risk_level=rng.choice(["high", "medium", "low"]),
+            reported_at=timezone.now() - timedelta(days=days_ago, hours=rng.randint(0, 20)),
+            report_channel=rng.choice(["phone", "in_person", "referral", "written"]),
+            reporter_kind=rng.choice(["school", "police", "health", "family", "neighbour"]),
+            reporter_details="",
+            summary=summary,
+            administrative_unit=rng.choice(units) if units else None,
+        )
+        made.append(
+            _advance(
+                case,
+                stage,
+                worker=worker,
+                supervisor=supervisor,
+                rng=rng,
+                institutions=institutions,
+            )
+        )
+    return made

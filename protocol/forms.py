@@ -1,0 +1,137 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Institution
+
+from .models import CaseKind, ClosureReason, PlanAction, RiskLevel, Stage
+
+
+class VersionedForm(forms.Form):
+    """Carries the version of the case the user saw, so a stale save is refused."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class AssessmentForm(VersionedForm):
+    assessed_at = forms.DateTimeField(
+        label=_("Date and time of the assessment"), widget=DateTimeInput(), initial=timezone.now
+    )
+    risk_level = forms.ChoiceField(label=_("Risk level"), choices=RiskLevel.choices)
+    home_visit = forms.BooleanField(label=_("A home visit was made"), required=False)
+    findings = forms.CharField(
+        label=_("Findings"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("What the home visit and the interviews showed."),
+    )
+
+
+class ConferenceForm(VersionedForm):
+    held_at = forms.DateTimeField(label=_("Held on"), widget=DateTimeInput())
+    institutions = forms.ModelMultipleChoiceField(
+        label=_("Institutions present"),
+        queryset=Institution.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    people_present = forms.CharField(
+        label=_("People present"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Family members, the child when old enough, and others."),
+    )
+    minutes = forms.CharField(label=_("Minutes"), widget=forms.Textarea(attrs={"rows": 8}))
+    decisions = forms.CharField(label=_("Decisions"), widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, institutions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["institutions"].queryset = institutions
+
+
+class PlanForm(VersionedForm):
+    goals = forms.CharField(label=_("Goals"), widget=forms.Textarea(attrs={"rows": 6}))
+    drafted_with_family = forms.BooleanField(label=_("Drafted with the family"), required=False)
+
+
+class PlanActionForm(VersionedForm):
+    description = forms.CharField(label=_("Action"), widget=forms.Textarea(attrs={"rows": 3}))
+    institution = forms.ModelChoiceField(
+        label=_("Responsible institution"), queryset=Institution.objects.none(), required=False
+    )
+    due_date = forms.DateField(label=_("Due date"), widget=DateInput())
+
+    def __init__(self, *args, institutions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["institution"].queryset = institutions
+
+
+class PlanActionStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=PlanAction.Status.choices)
+
+
+class ReviewForm(VersionedForm):
+    findings = forms.CharField(label=_("Findings"), widget=forms.Textarea(attrs={"rows": 6}))
+    risk_level = forms.ChoiceField(label=_("Risk level now"), choices=RiskLevel.choices)
+
+
+class ClosureForm(VersionedForm):
+    closure_reason = forms.ChoiceField(label=_("Reason for closure"), choices=ClosureReason.choices)
+    explanation = forms.CharField(label=_("Explanation"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class ReasonForm(VersionedForm):
+    reason = forms.CharField(
+        label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class ReassignForm(VersionedForm):
+    owner = forms.ModelChoiceField(label=_("Worker in charge"), queryset=None)
+
+    def __init__(self, *args, workers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = workers
+
+
+class CaseFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        help_text=_("Case number, personal number, or full name (exact)."),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("all")), *CaseKind.choices]
+    )
+    stage = forms.ChoiceField(
+        label=_("Stage"), required=False, choices=[("", _("all")), *Stage.choices]
+    )
+    risk = forms.ChoiceField(
+        label=_("Risk level"), required=False, choices=[("", _("all")), *RiskLevel.choices]
+    )
+    unit = forms.ModelChoiceField(
+        label=_("Administrative unit"), required=False, queryset=None, empty_label=_("all")
+    )
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    mine = forms.BooleanField(label=_("Mine only"), required=False)
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units

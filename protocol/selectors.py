@@ -1,0 +1,131 @@
+"""Reads of cases, always starting from what the user may see (protocol.access)."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+from encryption.blind_index import blind_index
+
+from . import access
+from .models import Case, Person, Stage
+from .services import PERSONAL_NUMBER_INDEX, person_indexes
+
+
+def case_for(user: User, number: str) -> Case:
+    """The case with this number if `user` may open it; 404 otherwise, whether or not it exists."""
+    case = (
+        access.visible_cases(user)
+        .select_related("municipality", "administrative_unit", "owner")
+        .filter(number=number)
+        .first()
+    )
+    if case is None:
+        raise Http404
+    return case
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    kind: str = ""
+    stage: str = ""
+    risk: str = ""
+    overdue: bool = False
+    administrative_unit: int | None = None
+    query: str = ""
+    mine: bool = False
+
+
+def search_indexes(query: str) -> list[str]:
+    """Blind indexes a search text may match: a personal number, or a full name."""
+    query = " ".join(query.split())
+    if not query:
+        return []
+    indexes = [blind_index(query.upper(), purpose=PERSONAL_NUMBER_INDEX)]
+    parts = query.split(" ")
+    # "Ana Maria Hoxha": try every split between first and last name.
+    for cut in range(1, len(parts)):
+        indexes.append(
+            person_indexes(
+                first_name=" ".join(parts[:cut]),
+                last_name=" ".join(parts[cut:]),
+                personal_number=None,
+                birth_date=None,
+            )["name_index"]
+        )
+    return indexes
+
+
+def cases_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
+    """The user's visible cases, filtered; a case number, a personal number or a full
+    name as the search text (exact, through the blind indexes)."""
+    cases = (
+        access.visible_cases(user)
+        .select_related("owner", "administrative_unit")
+        .prefetch_related(
+            Prefetch("people", queryset=Person.objects.filter(role__in=["child", "victim"]))
+        )
+    )
+    if filters.kind:
+        cases = cases.filter(kind=filters.kind)
+    if filters.stage:
+        cases = cases.filter(stage=filters.stage)
+    if filters.risk:
+        cases = cases.filter(risk_level=filters.risk)
+    if filters.overdue:
+        cases = cases.filter(next_due_at__lt=timezone.now())
+    if filters.administrative_unit:
+        cases = cases.filter(administrative_unit_id=filters.administrative_unit)
+    if filters.mine:
+        cases = cases.filter(owner=user)
+    if filters.query:
+        indexes = search_indexes(filters.query)
+        people = Person.objects.filter(
+            Q(personal_number_index__in=indexes) | Q(name_index__in=indexes)
+        )
+        cases = cases.filter(
+            Q(number__iexact=filters.query.strip()) | Q(pk__in=people.values("case_id"))
+        )
+    return cases.order_by("next_due_at", "-registered_at")
+
+
+@dataclass
+class Dashboard:
+    by_stage: list[tuple[str, str, int]]
+    due_this_week: list[Case]
+    overdue: list[Case]
+    recently_changed: list[Case]
+
+
+def dashboard_for(user: User) -> Dashboard:
+    """My cases by stage, what falls due this week, what is overdue, what changed lately."""
+    mine = access.visible_cases(user).filter(owner=user)
+    counts = dict(
+        mine.values_list("stage").annotate(total=Count("pk")).values_list("stage", "total")
+    )
+    now = timezone.now()
+    visible = access.visible_cases(user).select_related("owner").exclude(stage=Stage.CLOSED)
+    return Dashboard(
+        by_stage=[(value, label, counts.get(value, 0)) for value, label in Stage.choices],
+        due_this_week=list(
+            visible.filter(next_due_at__gte=now, next_due_at__lt=now + timedelta(days=7)).order_by(
+                "next_due_at"
+            )[:20]
+        ),
+        overdue=list(visible.filter(next_due_at__lt=now).order_by("next_due_at")[:20]),
+        recently_changed=list(
+            access.visible_cases(user).select_related("owner").order_by("-updated_at")[:10]
+        ),
+    )
+
+
+def name_of(person: Person) -> str:
+    return f"{person.first_name} {person.last_name}"
+
+
+def main_person(case: Case) -> Person | None:
+    role = "child" if case.kind == "child" else "victim"
+    return case.people.filter(role=role).first()

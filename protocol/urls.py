@@ -1,0 +1,25 @@
+from django.urls import path
+
+from . import views
+
+app_name = "protocol"
+
+urlpatterns = [
+    path("", views.case_list, name="case_list"),
+    path("<str:number>/", views.case_detail, name="case_detail"),
+    path("<str:number>/assessment/", views.assess, name="assess"),
+    path("<str:number>/conference/", views.conference, name="conference"),
+    path("<str:number>/plan/", views.plan, name="plan"),
+    path("<str:number>/plan/actions/new/", views.plan_action_new, name="plan_action_new"),
+    path(
+        "<str:number>/plan/actions/<uuid:pk>/status/",
+        views.plan_action_status,
+        name="plan_action_status",
+    ),
+    path("<str:number>/review/", views.review, name="review"),
+    path("<str:number>/closure/", views.closure, name="closure"),
+    path("<str:number>/advance/<slug:action>/", views.advance, name="advance"),
+    path("<str:number>/notes/", views.note_add, name="note_add"),
+    path("<str:number>/reassign/", views.reassign, name="reassign"),
+    path("<str:number>/links/", views.link_add, name="link_add"),
+]

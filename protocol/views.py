@@ -1,0 +1,365 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import AdministrativeUnit, Institution, User
+
+from . import access, services
+from .deadlines import case_deadlines
+from .documents import documents_visible
+from .forms import (
+    AssessmentForm,
+    CaseFilterForm,
+    ClosureForm,
+    ConferenceForm,
+    NoteForm,
+    PlanActionForm,
+    PlanActionStatusForm,
+    PlanForm,
+    ReasonForm,
+    ReassignForm,
+    ReviewForm,
+)
+from .models import PlanAction
+from .sections import action_url_name, sections_for
+from .selectors import CaseFilters, case_for, cases_list
+from .stages import ACTIONS, TransitionNotAllowed, available_actions
+
+PAGE_SIZE = 25
+
+
+def case_list(request):
+    user = request.user
+    units = AdministrativeUnit.objects.filter(municipality_id=user.municipality_id)
+    form = CaseFilterForm(request.GET or None, units=units)
+    filters = CaseFilters()
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = CaseFilters(
+            kind=data["kind"],
+            stage=data["stage"],
+            risk=data["risk"],
+            overdue=data["overdue"],
+            administrative_unit=data["unit"].pk if data["unit"] else None,
+            query=data["q"],
+            mine=data["mine"],
+        )
+    page = Paginator(cases_list(user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    access.prefetch_permissions(user, list(page.object_list))
+    rows = [
+        {
+            "case": case,
+            "name": _main_person_name(user, case),
+        }
+        for case in page.object_list
+    ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "protocol/case_list.html",
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+    )
+
+
+def _main_person_name(user, case):
+    if not access.can_view_part(user, case, access.Part.IDENTITY):
+        return None
+    role = "child" if case.kind == "child" else "victim"
+    people = [p for p in case.people.all() if p.role == role]
+    return f"{people[0].first_name} {people[0].last_name}" if people else None
+
+
+def case_detail(request, number):
+    user = request.user
+    case = case_for(user, number)
+    can = {part: access.can_view_part(user, case, part) for part in access.Part.ALL}
+    actions = []
+    for action in available_actions(user, case):
+        url = None
+        if action.recorded_by_form:
+            url = _action_form_url(case, action.name)
+        actions.append({"action": action, "url": url})
+    sections = [
+        render_to_string(
+            section.template, {"case": case, **section.context(user, case)}, request=request
+        )
+        for section in sections_for(case)
+        if can[section.part]
+    ]
+    plan = getattr(case, "plan", None) if can["plan"] else None
+    context = {
+        "case": case,
+        "can": can,
+        "can_change": access.can_change_case(user, case),
+        "is_supervisor": access.is_supervisor(user, case),
+        "actions": actions,
+        "deadlines": case_deadlines(case),
+        "people": list(case.people.all()) if can["identity"] else [],
+        "needs": [need.get_need_display() for need in case.needs.all()],
+        "transitions": case.transitions.select_related("by"),
+        "assessments": case.assessments.all() if can["risk"] else [],
+        "conferences": case.conferences.prefetch_related("institutions_present")
+        if can["plan"]
+        else [],
+        "plan": plan,
+        "plan_actions": plan.actions.select_related("institution") if plan else [],
+        "reviews": case.reviews.all() if can["plan"] else [],
+        "notes": case.notes.select_related("written_by") if can["incidents"] else [],
+        "sections": sections,
+        "documents": documents_visible(by=user, case=case) if can["documents"] else [],
+        "note_form": NoteForm(),
+        "reason_form": ReasonForm(initial={"version": case.version}),
+        "linked": list(
+            {link.child_case for link in case.child_case_links.select_related("child_case")}
+            | {link.dv_case for link in case.dv_case_links.select_related("dv_case")}
+        ),
+    }
+    context["linked"] = [c for c in context["linked"] if access.can_view_case(user, c)]
+    return render(request, "protocol/case_detail.html", context)
+
+
+def _action_form_url(case, action_name):
+    url_name = action_url_name(case.kind, action_name) or {
+        "assess": "protocol:assess",
+        "hold_conference": "protocol:conference",
+        "review": "protocol:review",
+        "propose_closure": "protocol:closure",
+    }.get(action_name)
+    try:
+        return reverse(url_name, kwargs={"number": case.number}) if url_name else None
+    except NoReverseMatch:
+        return None
+
+
+def _changeable_case(request, number):
+    case = case_for(request.user, number)
+    if not access.can_change_case(request.user, case):
+        raise Http404
+    return case
+
+
+def _record(request, number, form_class, save, title, *, form_kwargs=None, initial=None):
+    """A page with one form that records a step of the protocol on a case."""
+    case = _changeable_case(request, number)
+    form_kwargs = form_kwargs(case) if callable(form_kwargs) else (form_kwargs or {})
+    form = form_class(
+        request.POST or None, initial={"version": case.version, **(initial or {})}, **form_kwargs
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(case, form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        except (TransitionNotAllowed, services.StaleEdit) as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(case)
+    return render(request, "protocol/case_form.html", {"case": case, "form": form, "title": title})
+
+
+def assess(request, number):
+    return _record(
+        request,
+        number,
+        AssessmentForm,
+        lambda case, data: services.assessment_record(
+            by=request.user,
+            case=case,
+            version=data["version"],
+            risk_level=data["risk_level"],
+            findings=data["findings"],
+            home_visit=data["home_visit"],
+            assessed_at=data["assessed_at"],
+        ),
+        _("Initial assessment"),
+    )
+
+
+def _institutions(case):
+    return Institution.objects.filter(municipality_id=case.municipality_id, is_active=True)
+
+
+def conference(request, number):
+    return _record(
+        request,
+        number,
+        ConferenceForm,
+        lambda case, data: services.conference_record(
+            by=request.user,
+            case=case,
+            version=data["version"],
+            held_at=data["held_at"],
+            institutions=list(data["institutions"]),
+            people_present=data["people_present"],
+            minutes=data["minutes"],
+            decisions=data["decisions"],
+        ),
+        _("Case conference"),
+        form_kwargs=lambda case: {"institutions": _institutions(case)},
+    )
+
+
+def plan(request, number):
+    case = case_for(request.user, number)
+    existing = getattr(case, "plan", None)
+    return _record(
+        request,
+        number,
+        PlanForm,
+        lambda case, data: services.plan_save(
+            by=request.user,
+            case=case,
+            version=data["version"],
+            goals=data["goals"],
+            drafted_with_family=data["drafted_with_family"],
+        ),
+        _("Plan"),
+        initial={"goals": existing.goals, "drafted_with_family": existing.drafted_with_family}
+        if existing
+        else None,
+    )
+
+
+def plan_action_new(request, number):
+    return _record(
+        request,
+        number,
+        PlanActionForm,
+        lambda case, data: services.plan_action_add(
+            by=request.user,
+            case=case,
+            version=data["version"],
+            description=data["description"],
+            institution=data["institution"],
+            due_date=data["due_date"],
+        ),
+        _("New action of the plan"),
+        form_kwargs=lambda case: {"institutions": _institutions(case)},
+    )
+
+
+@require_POST
+def plan_action_status(request, number, pk):
+    case = _changeable_case(request, number)
+    action = get_object_or_404(PlanAction, pk=pk, plan__case=case)
+    form = PlanActionStatusForm(request.POST)
+    if form.is_valid():
+        services.plan_action_set_status(
+            by=request.user, action=action, status=form.cleaned_data["status"]
+        )
+        messages.success(request, _("Saved."))
+    return redirect(case.get_absolute_url() + "#plan")
+
+
+def review(request, number):
+    return _record(
+        request,
+        number,
+        ReviewForm,
+        lambda case, data: services.review_record(
+            by=request.user,
+            case=case,
+            version=data["version"],
+            findings=data["findings"],
+            risk_level=data["risk_level"],
+        ),
+        _("Review of the plan"),
+    )
+
+
+def closure(request, number):
+    return _record(
+        request,
+        number,
+        ClosureForm,
+        lambda case, data: services.closure_propose(
+            by=request.user,
+            case=case,
+            version=data["version"],
+            closure_reason=data["closure_reason"],
+            explanation=data["explanation"],
+        ),
+        _("Propose closure"),
+    )
+
+
+@require_POST
+def advance(request, number, action):
+    case = _changeable_case(request, number)
+    if action not in ACTIONS:
+        raise Http404
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The form was not complete: nothing was changed."))
+        return redirect(case)
+    try:
+        services.case_advance(
+            by=request.user,
+            case=case,
+            version=form.cleaned_data["version"],
+            action=action,
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except (TransitionNotAllowed, services.StaleEdit) as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, _("Done: %(action)s.") % {"action": ACTIONS[action].label})
+    return redirect(case)
+
+
+@require_POST
+def note_add(request, number):
+    case = _changeable_case(request, number)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        services.note_add(by=request.user, case=case, text=form.cleaned_data["text"])
+        messages.success(request, _("The note has been added."))
+    else:
+        messages.error(request, _("The note is empty: nothing was added."))
+    return redirect(case.get_absolute_url() + "#notes")
+
+
+def reassign(request, number):
+    case = case_for(request.user, number)
+    if not access.is_supervisor(request.user, case) or not case.is_open:
+        raise Http404
+    permission = "register_child_case" if case.kind == "child" else "register_dv_case"
+    workers = [
+        worker
+        for worker in User.objects.filter(municipality_id=case.municipality_id, is_active=True)
+        if worker.has_perm(f"protocol.{permission}")
+    ]
+    return _record(
+        request,
+        number,
+        ReassignForm,
+        lambda case, data: services.case_reassign(
+            by=request.user, case=case, version=data["version"], owner=data["owner"]
+        ),
+        _("Reassign the case"),
+        form_kwargs={"workers": User.objects.filter(pk__in=[worker.pk for worker in workers])},
+        initial={"owner": case.owner_id},
+    )
+
+
+@require_POST
+def link_add(request, number):
+    """Link this case with one of the other kind (a DV case and a child case)."""
+    case = _changeable_case(request, number)
+    try:
+        services.cases_link(by=request.user, case=case, other_number=request.POST.get("other", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The cases are linked."))
+    return redirect(case.get_absolute_url() + "#links")

@@ -1,0 +1,84 @@
+"""Small builders of cases for tests, through the real services."""
+
+from datetime import date, timedelta
+
+from django.utils import timezone
+
+from protocol import services
+from protocol.models import CaseKind, PersonRole, RiskLevel
+
+
+def child(first="Arta", last="Hoxha", personal_number="K10101001A", birth=date(2015, 3, 4)):
+    return services.PersonData(
+        role=PersonRole.CHILD,
+        first_name=first,
+        last_name=last,
+        personal_number=personal_number,
+        birth_date=birth,
+        address="Rruga e Dëshmorëve 12, Durrës",
+        phone="0691234567",
+        sex="female",
+    )
+
+
+def register_child_case(by, *, person=None, risk=RiskLevel.MEDIUM, reported_at=None, **extra):
+    return services.case_register(
+        by=by,
+        kind=CaseKind.CHILD,
+        people=[person or child()],
+        needs=["neglect"],
+        reported_risk_level=risk,
+        reported_at=reported_at or timezone.now(),
+        report_channel="phone",
+        reporter_kind="school",
+        reporter_details="Mësuesja e klasës",
+        summary="Fëmija vjen në shkollë pa ngrënë dhe me shenja lodhjeje.",
+        **extra,
+    )
+
+
+def take_to_monitoring(case, worker, head):
+    """Assessment, conference, plan with one action, approval: the case ends in monitoring."""
+    now = timezone.now()
+    services.assessment_record(
+        by=worker,
+        case=case,
+        version=case.version,
+        risk_level=RiskLevel.HIGH,
+        findings="Vizitë në shtëpi.",
+        home_visit=True,
+        assessed_at=now - timedelta(hours=2),
+    )
+    case.refresh_from_db()
+    services.conference_record(
+        by=worker,
+        case=case,
+        version=case.version,
+        held_at=now - timedelta(hours=1),
+        institutions=[],
+        people_present="Nëna",
+        minutes="Procesverbali.",
+        decisions="PIM.",
+    )
+    case.refresh_from_db()
+    services.plan_save(
+        by=worker, case=case, version=case.version, goals="Siguri.", drafted_with_family=True
+    )
+    case.refresh_from_db()
+    services.plan_action_add(
+        by=worker,
+        case=case,
+        version=case.version,
+        description="Vizita",
+        institution=None,
+        due_date=timezone.localdate() + timedelta(days=7),
+    )
+    case.refresh_from_db()
+    services.case_advance(by=worker, case=case, version=case.version, action="submit_plan")
+    case.refresh_from_db()
+    services.case_advance(by=head, case=case, version=case.version, action="approve_plan")
+    case.refresh_from_db()
+    return case
+
+
+__all__ = ["CaseKind", "child", "register_child_case", "take_to_monitoring"]
