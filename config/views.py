@@ -5,13 +5,21 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.roles import CASE_ROLES
+from dv_cases.selectors import orders_expiring_soon
 from protocol.selectors import dashboard_for
 
 
 def home(request):
     user = request.user
-    dashboard = dashboard_for(user) if user.roles & CASE_ROLES else None
-    return render(request, "home.html", {"dashboard": dashboard})
+    has_cases = bool(user.roles & CASE_ROLES)
+    return render(
+        request,
+        "home.html",
+        {
+            "dashboard": dashboard_for(user) if has_cases else None,
+            "expiring_orders": orders_expiring_soon(user) if has_cases else [],
+        },
+    )
 
 
 @require_GET

@@ -135,7 +135,19 @@ def _person(rng, role, *, minor: bool):
     )
 
 
-def _advance(case: Case, stage: str, *, worker, supervisor, rng, institutions) -> Case:
+def _assess(*, case, by, rng, assessed_at):
+    services.assessment_record(
+        by=by,
+        case=case,
+        version=case.version,
+        risk_level=rng.choice(["high", "medium", "low"]),
+        findings="Vizitë në shtëpi dhe bisedë me familjen.",
+        home_visit=True,
+        assessed_at=assessed_at,
+    )
+
+
+def _advance(case: Case, stage: str, *, worker, supervisor, rng, institutions, assess) -> Case:
     """Take a registered case to `stage` with backdated steps, as the workers would have."""
     order = [
         Stage.REGISTERED,
@@ -149,13 +161,10 @@ def _advance(case: Case, stage: str, *, worker, supervisor, rng, institutions) -
     target = order.index(stage)
     start = case.reported_at
     if target >= 1:
-        services.assessment_record(
-            by=worker,
+        assess(
             case=case,
-            version=case.version,
-            risk_level=rng.choice(["high", "medium", "low"]),
-            findings="Vizitë në shtëpi dhe bisedë me familjen.",
-            home_visit=True,
+            by=worker,
+            rng=rng,
             assessed_at=start + timedelta(hours=rng.randint(4, 80)),
         )
         case.refresh_from_db()
@@ -212,8 +221,12 @@ def _advance(case: Case, stage: str, *, worker, supervisor, rng, institutions) -
     return case
 
 
-def seed_cases(municipality, *, seed: int) -> list[Case]:
-    """About 40 cases in every stage and of both kinds; nothing if the demo already has them."""
+def seed_cases(municipality, *, seed: int, dv_assess=None, dv_parts=None) -> list[Case]:
+    """About 40 cases in every stage and of both kinds; nothing if the demo already has them.
+
+    `dv_assess` and `dv_parts` let dv_cases (which protocol does not import) make a DV
+    case's risk assessment with its questionnaire, and add its incidents and orders.
+    """
     if Case.objects.filter(municipality=municipality).count() >= CASES_PER_MUNICIPALITY:
         return []
     rng = random.Random(seed)  # noqa: S311 - invented demo data, repeatable on purpose
@@ -286,14 +299,18 @@ def seed_cases(municipality, *, seed: int) -> list[Case]:
             summary=summary,
             administrative_unit=rng.choice(units) if units else None,
         )
-        made.append(
-            _advance(
-                case,
-                stage,
-                worker=worker,
-                supervisor=supervisor,
-                rng=rng,
-                institutions=institutions,
-            )
+        is_dv = kind == CaseKind.DV
+        case = _advance(
+            case,
+            stage,
+            worker=worker,
+            supervisor=supervisor,
+            rng=rng,
+            institutions=institutions,
+            assess=dv_assess if is_dv and dv_assess else _assess,
         )
+        if is_dv and dv_parts and case.is_open:
+            dv_parts(case=case, by=worker, rng=rng)
+            case.refresh_from_db()
+        made.append(case)
     return made

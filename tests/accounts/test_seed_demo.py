@@ -108,3 +108,25 @@ def test_seeded_database_file_holds_no_clear_value_of_an_encrypted_field(tmp_pat
     assert len(checked) >= 100
     found = [value for value in checked if value.encode("utf-8") in stored]
     assert found == []
+
+
+@pytest.mark.django_db
+def test_seed_demo_makes_cases_in_every_stage_with_overdue_work_and_expiring_orders(settings):
+    from django.utils import timezone
+
+    from dv_cases.models import ProtectionOrder
+    from dv_cases.selectors import order_status
+    from protocol.models import Case, Stage
+
+    seed(settings)
+    for municipality in Municipality.objects.all():
+        cases = Case.objects.filter(municipality=municipality)
+        assert cases.count() == 40
+        assert set(cases.values_list("stage", flat=True)) == set(Stage.values)
+        assert set(cases.values_list("kind", flat=True)) == {"child", "dv"}
+        assert cases.filter(next_due_at__lt=timezone.now()).exists()
+    statuses = [order_status(order) for order in ProtectionOrder.objects.all()]
+    assert any(status.expires_soon for status in statuses)
+    assert any(status.is_overdue_decision for status in statuses)
+    seed(settings)
+    assert Case.objects.count() == 80

@@ -12,6 +12,7 @@ from accounts.models import (
     User,
 )
 from accounts.services import backup_codes_replace, role_groups_sync
+from dv_cases import demo as dv_demo
 from protocol.demo import seed_cases
 
 # Backup codes printed per account: enough to sign in a few times in a demo.
@@ -38,7 +39,12 @@ class Command(BaseCommand):
             ).order_by("code")
         ):
             with transaction.atomic():
-                cases = seed_cases(municipality, seed=index + 1)
+                cases = seed_cases(
+                    municipality,
+                    seed=index + 1,
+                    dv_assess=dv_demo.assess,
+                    dv_parts=dv_demo.add_parts,
+                )
             if cases:
                 self.stdout.write(f"{municipality}: {len(cases)} demo cases.")
         self._print(rows)
