@@ -2,9 +2,15 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AdministrativeUnit, Institution
-from protocol.forms import DateInput, DateTimeInput, VersionedForm
-from protocol.models import Relationship, ReportChannel, ReporterKind, RiskLevel, Sex
+from accounts.models import Institution
+from protocol.forms import (
+    CaseRegistrationForm,
+    DateInput,
+    DateTimeInput,
+    VersionedForm,
+    personal_number_field,
+)
+from protocol.models import Relationship, Sex
 
 from .models import (
     DV_FORM_CHOICES,
@@ -13,13 +19,6 @@ from .models import (
     OrderOutcome,
     OrderRequester,
 )
-
-PERSONAL_NUMBER = {
-    "regex": r"^[A-Za-z]\d{8}[A-Za-z]$",
-    "required": False,
-    "help_text": _("Ten characters, e.g. K10101001A; leave empty if unknown."),
-    "error_messages": {"invalid": _("A personal number has ten characters, e.g. K10101001A.")},
-}
 
 
 def _not_future_date(form, field):
@@ -34,12 +33,12 @@ def _not_future_time(form, field):
         form.add_error(field, _("This time cannot be in the future."))
 
 
-class DvCaseForm(forms.Form):
+class DvCaseForm(CaseRegistrationForm):
     """Registration of a DV case: the victim, the perpetrator, the first incident, the report."""
 
     first_name = forms.CharField(label=_("Victim's first name"), max_length=100)
     last_name = forms.CharField(label=_("Victim's last name"), max_length=100)
-    personal_number = forms.RegexField(label=_("Personal number"), **PERSONAL_NUMBER)
+    personal_number = personal_number_field()
     birth_date = forms.DateField(label=_("Date of birth"), widget=DateInput(), required=False)
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
     address = forms.CharField(
@@ -52,9 +51,7 @@ class DvCaseForm(forms.Form):
 
     perpetrator_first_name = forms.CharField(label=_("Perpetrator's first name"), max_length=100)
     perpetrator_last_name = forms.CharField(label=_("Perpetrator's last name"), max_length=100)
-    perpetrator_personal_number = forms.RegexField(
-        label=_("Perpetrator's personal number"), **PERSONAL_NUMBER
-    )
+    perpetrator_personal_number = personal_number_field(_("Perpetrator's personal number"))
     perpetrator_sex = forms.ChoiceField(
         label=_("Perpetrator's sex"), choices=[("", "—"), *Sex.choices], required=False
     )
@@ -71,39 +68,9 @@ class DvCaseForm(forms.Form):
     injuries = forms.BooleanField(label=_("The victim was injured"), required=False)
     children_present = forms.BooleanField(label=_("Children were present"), required=False)
 
-    reported_at = forms.DateTimeField(
-        label=_("Reported on"), widget=DateTimeInput(), initial=timezone.now
-    )
-    report_channel = forms.ChoiceField(
-        label=_("How it was reported"), choices=ReportChannel.choices
-    )
-    reporter_kind = forms.ChoiceField(label=_("Who reported"), choices=ReporterKind.choices)
-    reporter_details = forms.CharField(
-        label=_("Reporter's name and contact"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    reported_risk_level = forms.ChoiceField(
-        label=_("Risk level as reported"), choices=RiskLevel.choices
-    )
-    administrative_unit = forms.ModelChoiceField(
-        label=_("Administrative unit"), queryset=AdministrativeUnit.objects.none(), required=False
-    )
-    duplicate_override_reason = forms.CharField(
-        label=_("Register anyway, because…"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-
-    def __init__(self, *args, units, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["administrative_unit"].queryset = units
-
     def clean(self):
         data = super().clean()
-        _not_future_date(self, "birth_date")
         _not_future_date(self, "occurred_on")
-        _not_future_time(self, "reported_at")
         occurred_on, reported_at = data.get("occurred_on"), data.get("reported_at")
         if occurred_on and reported_at and occurred_on > timezone.localdate(reported_at):
             self.add_error("occurred_on", _("The incident cannot come after the report."))

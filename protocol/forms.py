@@ -2,9 +2,17 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Institution
+from accounts.models import AdministrativeUnit, Institution
 
-from .models import CaseKind, ClosureReason, PlanAction, RiskLevel, Stage
+from .models import (
+    CaseKind,
+    ClosureReason,
+    PlanAction,
+    ReportChannel,
+    ReporterKind,
+    RiskLevel,
+    Stage,
+)
 
 
 class VersionedForm(forms.Form):
@@ -135,3 +143,55 @@ class CaseFilterForm(forms.Form):
     def __init__(self, *args, units, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units
+
+
+def personal_number_field(label=None) -> forms.RegexField:
+    return forms.RegexField(
+        label=label or _("Personal number"),
+        regex=r"^[A-Za-z]\d{8}[A-Za-z]$",
+        required=False,
+        help_text=_("Ten characters, e.g. K10101001A; leave empty if unknown."),
+        error_messages={"invalid": _("A personal number has ten characters, e.g. K10101001A.")},
+    )
+
+
+class CaseRegistrationForm(forms.Form):
+    """What registering any case asks about the report; each kind's form adds its people."""
+
+    administrative_unit = forms.ModelChoiceField(
+        label=_("Administrative unit"), queryset=AdministrativeUnit.objects.none(), required=False
+    )
+    reported_at = forms.DateTimeField(
+        label=_("Reported on"), widget=DateTimeInput(), initial=timezone.now
+    )
+    report_channel = forms.ChoiceField(
+        label=_("How it was reported"), choices=ReportChannel.choices
+    )
+    reporter_kind = forms.ChoiceField(label=_("Who reported"), choices=ReporterKind.choices)
+    reporter_details = forms.CharField(
+        label=_("Reporter's name and contact"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    reported_risk_level = forms.ChoiceField(
+        label=_("Risk level as reported"),
+        choices=RiskLevel.choices,
+        help_text=_("It sets when the assessment is due."),
+    )
+    duplicate_override_reason = forms.CharField(
+        label=_("Register anyway, because…"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["administrative_unit"].queryset = units
+
+    def clean(self):
+        data = super().clean()
+        if data.get("reported_at") and data["reported_at"] > timezone.now():
+            self.add_error("reported_at", _("The report cannot be in the future."))
+        if data.get("birth_date") and data["birth_date"] > timezone.localdate():
+            self.add_error("birth_date", _("The date of birth cannot be in the future."))
+        return data
