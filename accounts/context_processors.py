@@ -1,7 +1,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .roles import CASE_ROLES
+from .roles import CASE_ROLES, Role
 
 
 def navigation(request):
@@ -12,6 +12,8 @@ def navigation(request):
     items = [(_("Home"), reverse("home"))]
     if user.roles & CASE_ROLES:
         items.append((_("Cases"), reverse("protocol:case_list")))
+    if Role.CCR_MEMBER in user.roles:
+        items.append((_("Referrals"), reverse("protocol:referral_inbox")))
     if user.has_perm("accounts.manage_accounts"):
         items.append((_("Accounts"), reverse("accounts:manage_list")))
     items.append((_("My account"), reverse("accounts:profile")))

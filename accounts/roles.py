@@ -38,6 +38,11 @@ def role_group_name(municipality_id: int, role: str) -> str:
     return f"municipality-{municipality_id}:{role}"
 
 
+def institution_group_name(institution_id: int) -> str:
+    """The group of an institution's members: referrals grant their access to it."""
+    return f"institution-{institution_id}"
+
+
 # General permissions each role brings. Per-case access is not here.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.CHILD_PROTECTION_WORKER: frozenset({"protocol.register_child_case"}),
@@ -74,6 +79,13 @@ def role_combination_errors(
             _(
                 "The municipal administrator reads no case, so the role cannot be combined "
                 "with a role that works on cases."
+            )
+        )
+    if Role.CCR_MEMBER in roles and roles & (CASE_ROLES - {Role.CCR_MEMBER}):
+        errors.append(
+            _(
+                "A member of the referral mechanism sees only what is referred to the "
+                "institution, so the role does not combine with another role that works on cases."
             )
         )
     if Role.CCR_MEMBER in roles and not has_institution:

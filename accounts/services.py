@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,7 +28,13 @@ from .models import (
     new_backup_code,
     normalise_backup_code,
 )
-from .roles import MUNICIPAL_GROUP_ROLES, Role, role_combination_errors, role_group_name
+from .roles import (
+    MUNICIPAL_GROUP_ROLES,
+    Role,
+    institution_group_name,
+    role_combination_errors,
+    role_group_name,
+)
 
 
 class AccountLocked(Exception):
@@ -333,7 +339,7 @@ def account_update(
     account.version += 1
     account.full_clean()
     account.save()
-    _set_roles(by=by, user=account, roles=roles)
+    _set_roles(by=by, user=account, roles=roles)  # also moves the institution's group
     return account
 
 
@@ -361,7 +367,11 @@ def role_groups_sync(*, user: User) -> None:
             role_group_name(user.municipality_id, role)
             for role in user.roles & MUNICIPAL_GROUP_ROLES
         }
-    for group in user.groups.filter(name__startswith="municipality-"):
+    if user.institution_id is not None and Role.CCR_MEMBER in user.roles:
+        wanted.add(institution_group_name(user.institution_id))
+    for group in user.groups.filter(
+        Q(name__startswith="municipality-") | Q(name__startswith="institution-")
+    ):
         if group.name not in wanted:
             user.groups.remove(group)
     for name in wanted:

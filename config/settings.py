@@ -271,6 +271,10 @@ STORAGES = {
     },
 }
 
+# How long a referral gives its institution access, unless the worker sets
+# another expiry when referring.
+MBROJTJE_REFERRAL_DAYS = env_int("MBROJTJE_REFERRAL_DAYS", 30)
+
 # --- Documents ---------------------------------------------------------------
 # Uploaded scans are stored encrypted, outside the web root; back this folder
 # up together with the database (and keep the field keys to read either).

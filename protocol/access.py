@@ -9,8 +9,11 @@ direct foreign keys (CaseUserObjectPermission, CaseGroupObjectPermission):
   unit for child cases, DV coordinators for DV cases) hold them through the
   group of their role and municipality, so that a newly appointed head sees
   the existing cases at once;
-* members of the referral mechanism will hold `view_case` and only the part
-  permissions referred to them, through their institution's group.
+* members of the referral mechanism hold `view_case` and the permissions of
+  the referred parts through their institution's group, granted when a case is
+  referred and removed when the referral ends. Because a referral also ends by
+  expiring, and the periodic clean-up (expire_referrals) may not have run yet,
+  their access is also checked against an open, unexpired referral here.
 
 A platform superuser reads no case: guardian would answer yes to everything
 for a superuser, so superusers are refused here before guardian is asked.
@@ -20,12 +23,21 @@ from functools import cache
 
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from guardian.core import ObjectPermissionChecker
 
 from accounts.models import User
-from accounts.roles import Role, role_group_name
+from accounts.roles import Role, institution_group_name, role_group_name
 
-from .models import Case, CaseGroupObjectPermission, CaseKind, CaseUserObjectPermission
+from .models import (
+    OPEN_REFERRAL_STATES,
+    Case,
+    CaseGroupObjectPermission,
+    CaseKind,
+    CaseUserObjectPermission,
+    Referral,
+)
 
 
 class Part:
@@ -39,6 +51,15 @@ class Part:
     DOCUMENTS = "documents"
 
     ALL = (IDENTITY, INCIDENTS, RISK, ORDERS, PLAN, DOCUMENTS)
+
+    LABELS = {
+        IDENTITY: _("identity and contact"),
+        INCIDENTS: _("incidents, narrative and notes"),
+        RISK: _("risk assessment"),
+        ORDERS: _("protection orders"),
+        PLAN: _("plan, conferences and measures"),
+        DOCUMENTS: _("documents"),
+    }
 
 
 # What the worker in charge and the supervisors hold on a case.
@@ -78,10 +99,37 @@ def _checker(user) -> ObjectPermissionChecker:
     return checker
 
 
+def _is_referral_reader(user) -> bool:
+    return user.has_role(Role.CCR_MEMBER)
+
+
+def open_referrals(user) -> QuerySet[Referral]:
+    """The open, unexpired referrals to the user's institution (none for other roles)."""
+    if not _may_hold_case_access(user) or not _is_referral_reader(user) or not user.institution_id:
+        return Referral.objects.none()
+    return Referral.objects.filter(
+        institution_id=user.institution_id,
+        state__in=OPEN_REFERRAL_STATES,
+        expires_at__gt=timezone.now(),
+    )
+
+
+def _referral_covers(user, case: Case, codename: str) -> bool:
+    if codename == "change_case":
+        return False
+    referrals = open_referrals(user).filter(case=case)
+    if codename == "view_case":
+        return referrals.exists()
+    part = codename.removeprefix("view_")
+    return any(part in referral.parts for referral in referrals)
+
+
 def has_case_permission(user, case: Case, codename: str) -> bool:
     if not _may_hold_case_access(user):
         return False
-    return _checker(user).has_perm(codename, case)
+    if not _checker(user).has_perm(codename, case):
+        return False
+    return not _is_referral_reader(user) or _referral_covers(user, case, codename)
 
 
 def can_view_case(user, case: Case) -> bool:
@@ -120,7 +168,10 @@ def visible_cases(user: User) -> QuerySet[Case]:
         group__in=user.groups.values("pk"),
         permission_id=view,
     )
-    return Case.objects.filter(Q(Exists(by_user)) | Q(Exists(by_group)))
+    visible = Case.objects.filter(Q(Exists(by_user)) | Q(Exists(by_group)))
+    if _is_referral_reader(user):
+        visible = visible.filter(Exists(open_referrals(user).filter(case=OuterRef("pk"))))
+    return visible
 
 
 def prefetch_permissions(user, cases) -> None:
@@ -144,3 +195,30 @@ def grant_full_access(case: Case, *, user=None, group=None) -> None:
 
 def revoke_user_access(case: Case, user) -> None:
     CaseUserObjectPermission.objects.filter(content_object=case, user=user).delete()
+
+
+def institution_group(institution_id: int) -> Group:
+    group, _created = Group.objects.get_or_create(name=institution_group_name(institution_id))
+    return group
+
+
+def sync_referral_access(case: Case, institution_id: int) -> None:
+    """Make the institution's permissions on the case exactly what its open referrals share."""
+    group = institution_group(institution_id)
+    referrals = Referral.objects.filter(
+        case=case,
+        institution_id=institution_id,
+        state__in=OPEN_REFERRAL_STATES,
+        expires_at__gt=timezone.now(),
+    )
+    wanted = set()
+    for referral in referrals:
+        wanted |= {"view_case", *(f"view_{part}" for part in referral.parts)}
+    wanted_ids = {_permission_id(codename) for codename in wanted}
+    CaseGroupObjectPermission.objects.filter(content_object=case, group=group).exclude(
+        permission_id__in=wanted_ids
+    ).delete()
+    for permission_id in wanted_ids:
+        CaseGroupObjectPermission.objects.get_or_create(
+            content_object=case, group=group, permission_id=permission_id
+        )

@@ -4,14 +4,17 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AdministrativeUnit, Institution
 
+from .access import Part
 from .models import (
     CaseKind,
     ClosureReason,
+    LegalBasis,
     PlanAction,
     ReportChannel,
     ReporterKind,
     RiskLevel,
     Stage,
+    Urgency,
 )
 
 
@@ -195,3 +198,65 @@ class CaseRegistrationForm(forms.Form):
         if data.get("birth_date") and data["birth_date"] > timezone.localdate():
             self.add_error("birth_date", _("The date of birth cannot be in the future."))
         return data
+
+
+class ReferralForm(forms.Form):
+    institution = forms.ModelChoiceField(label=_("Institution"), queryset=None)
+    parts = forms.MultipleChoiceField(
+        label=_("What to share"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The institution sees only these parts, and only while the referral is open."),
+    )
+    reason = forms.CharField(
+        label=_("Reason for the referral"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices)
+    legal_basis = forms.ChoiceField(
+        label=_("Legal basis of the sharing"), choices=LegalBasis.choices
+    )
+    due_date = forms.DateField(label=_("Answer due by"), widget=DateInput())
+    expires_on = forms.DateField(
+        label=_("Access ends on"),
+        widget=DateInput(),
+        required=False,
+        help_text=_("Leave empty for the default period."),
+    )
+
+    def __init__(self, *args, institutions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["institution"].queryset = institutions
+        self.fields["parts"].choices = list(Part.LABELS.items())
+
+
+class ReferralAnswerForm(VersionedForm):
+    decision = forms.ChoiceField(
+        label=_("Answer"),
+        choices=[("accept", _("Accept")), ("decline", _("Decline"))],
+        widget=forms.RadioSelect,
+    )
+    answer = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required when declining."),
+    )
+
+
+class ReferralActionForm(VersionedForm):
+    action_taken = forms.CharField(
+        label=_("What the institution did"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "E.g. preliminary order issued; order decided by the court; examination done; "
+            "school attendance followed."
+        ),
+    )
+    done = forms.BooleanField(
+        label=_("The referral is done"),
+        required=False,
+        help_text=_("Access to the case ends when the referral is done."),
+    )
+
+
+class ReferralRevokeForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))

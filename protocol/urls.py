@@ -1,11 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import referral_views, views
 
 app_name = "protocol"
 
 urlpatterns = [
     path("", views.case_list, name="case_list"),
+    path("referrals/", referral_views.inbox, name="referral_inbox"),
+    path("referrals/<uuid:pk>/", referral_views.referral_detail, name="referral_detail"),
     path("<str:number>/", views.case_detail, name="case_detail"),
     path("<str:number>/assessment/", views.assess, name="assess"),
     path("<str:number>/conference/", views.conference, name="conference"),
@@ -22,4 +24,10 @@ urlpatterns = [
     path("<str:number>/notes/", views.note_add, name="note_add"),
     path("<str:number>/reassign/", views.reassign, name="reassign"),
     path("<str:number>/links/", views.link_add, name="link_add"),
+    path("<str:number>/referrals/new/", referral_views.referral_new, name="referral_new"),
+    path(
+        "<str:number>/referrals/<uuid:pk>/revoke/",
+        referral_views.referral_revoke,
+        name="referral_revoke",
+    ),
 ]

@@ -94,10 +94,11 @@ def case_detail(request, number):
         if can[section.part]
     ]
     plan = getattr(case, "plan", None) if can["plan"] else None
+    can_change = access.can_change_case(user, case)
     context = {
         "case": case,
         "can": can,
-        "can_change": access.can_change_case(user, case),
+        "can_change": can_change,
         "is_supervisor": access.is_supervisor(user, case),
         "actions": actions,
         "deadlines": case_deadlines(case),
@@ -113,6 +114,7 @@ def case_detail(request, number):
         "reviews": case.reviews.all() if can["plan"] else [],
         "notes": case.notes.select_related("written_by") if can["incidents"] else [],
         "sections": sections,
+        "referrals": case.referrals.select_related("institution") if can_change else [],
         "documents": documents_visible(by=user, case=case) if can["documents"] else [],
         "note_form": NoteForm(),
         "reason_form": ReasonForm(initial={"version": case.version}),

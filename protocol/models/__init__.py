@@ -1,2 +1,3 @@
 from .cases import *  # noqa: F403
 from .documents import *  # noqa: F403
+from .referrals import *  # noqa: F403

@@ -93,10 +93,26 @@ def grant(case, user, *codenames):
 
 
 @pytest.fixture
-def reader(municipality, dv_case, police):
-    """A CCR member who may read every part of the case but change nothing."""
+def reader(municipality, dv_case, police, coordinator):
+    """A CCR member to whom every part of the case but documents and the plan was
+    referred: they read those and change nothing."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from protocol.services.referrals import referral_create
+
     user = UserFactory(
         username="police.dr", municipality=municipality, institution=police, roles=[Role.CCR_MEMBER]
     )
-    grant(dv_case, user, "view_case", "view_identity", "view_incidents", "view_risk", "view_orders")
+    referral_create(
+        by=coordinator,
+        case=dv_case,
+        institution=police,
+        parts=["identity", "incidents", "risk", "orders"],
+        reason="Për urdhër mbrojtjeje.",
+        urgency="urgent",
+        legal_basis="consent",
+        due_date=timezone.localdate() + timedelta(days=1),
+    )
     return user

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from accounts.models import Institution, User
 from encryption.blind_index import blind_index, blind_index_of
 
-from . import access
-from .deadlines import refresh_next_due
-from .models import (
+from .. import access
+from ..deadlines import refresh_next_due
+from ..models import (
     Assessment,
     Case,
     CaseConference,
@@ -36,7 +36,7 @@ from .models import (
     Stage,
     StageTransition,
 )
-from .stages import ACTIONS, TransitionNotAllowed, refusal
+from ..stages import ACTIONS, TransitionNotAllowed, refusal
 
 
 class StaleEdit(Exception):
@@ -282,6 +282,10 @@ def _move(*, by: User, case: Case, action_name: str, reason: str = "") -> Case:
         Plan.objects.filter(case=case).update(approved_at=now, approved_by=by)
     if action_name == "approve_closure":
         case.closed_at = now
+        from .referrals import referrals_close_for_case
+
+        # A closed case is shared with nobody any more.
+        referrals_close_for_case(case)
     case.version += 1
     refresh_next_due(case)
     case.save()

@@ -1,0 +1,158 @@
+"""Referring a case to an institution, and the institution's inbox and answers."""
+
+from datetime import datetime, time
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import Institution
+from accounts.roles import Role
+
+from . import access
+from .forms import ReferralActionForm, ReferralAnswerForm, ReferralForm, ReferralRevokeForm
+from .models import Referral, ReferralState
+from .selectors import case_for
+from .services import StaleEdit
+from .services import referrals as referral_services
+from .stages import TransitionNotAllowed
+
+
+def _require_member(user):
+    if not (user.has_role(Role.CCR_MEMBER) and user.institution_id):
+        raise Http404
+
+
+def inbox(request):
+    """The referrals to the member's institution, by state."""
+    user = request.user
+    _require_member(user)
+    state = request.GET.get("state", "")
+    referrals = Referral.objects.filter(institution_id=user.institution_id).select_related("case")
+    rows = [referral for referral in referrals if not state or referral.shown_state == state]
+    return render(
+        request,
+        "protocol/referrals/inbox.html",
+        {"rows": rows, "state": state, "states": ReferralState.choices},
+    )
+
+
+def _member_referral(user, pk) -> Referral:
+    _require_member(user)
+    return get_object_or_404(
+        Referral.objects.select_related("case", "institution"),
+        pk=pk,
+        institution_id=user.institution_id,
+    )
+
+
+def referral_detail(request, pk):
+    referral = _member_referral(request.user, pk)
+    answer_form = ReferralAnswerForm(initial={"version": referral.version})
+    action_form = ReferralActionForm(initial={"version": referral.version})
+    if request.method == "POST":
+        kind = request.POST.get("form")
+        form = (ReferralAnswerForm if kind == "answer" else ReferralActionForm)(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if kind == "answer":
+                    referral_services.referral_answer(
+                        by=request.user,
+                        referral=referral,
+                        version=data["version"],
+                        accept=data["decision"] == "accept",
+                        answer=data["answer"],
+                    )
+                else:
+                    referral_services.referral_record_action(
+                        by=request.user,
+                        referral=referral,
+                        version=data["version"],
+                        action_taken=data["action_taken"],
+                        done=data["done"],
+                    )
+            except ValidationError as error:
+                form.add_error(None, error)
+            except (TransitionNotAllowed, StaleEdit) as refusal:
+                form.add_error(None, str(refusal))
+            else:
+                messages.success(request, _("Saved."))
+                return redirect(referral)
+        if kind == "answer":
+            answer_form = form
+        else:
+            action_form = form
+    return render(
+        request,
+        "protocol/referrals/detail.html",
+        {
+            "referral": referral,
+            "is_open": referral.is_open,
+            "answer_form": answer_form,
+            "action_form": action_form,
+            "parts": [access.Part.LABELS[part] for part in referral.parts],
+        },
+    )
+
+
+def referral_new(request, number):
+    case = case_for(request.user, number)
+    if not access.can_change_case(request.user, case):
+        raise Http404
+    institutions = Institution.objects.filter(
+        municipality_id=case.municipality_id, is_active=True
+    ).exclude(kind=Institution.Kind.SOCIAL_SERVICES)
+    form = ReferralForm(request.POST or None, institutions=institutions)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        expires_at = None
+        if data["expires_on"]:
+            expires_at = timezone.make_aware(datetime.combine(data["expires_on"], time(23, 59)))
+        try:
+            referral_services.referral_create(
+                by=request.user,
+                case=case,
+                institution=data["institution"],
+                parts=data["parts"],
+                reason=data["reason"],
+                urgency=data["urgency"],
+                legal_basis=data["legal_basis"],
+                due_date=data["due_date"],
+                expires_at=expires_at,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The case has been referred."))
+            return redirect(case.get_absolute_url() + "#referrals")
+    return render(
+        request,
+        "protocol/case_form.html",
+        {"case": case, "form": form, "title": _("Refer the case")},
+    )
+
+
+@require_POST
+def referral_revoke(request, number, pk):
+    case = case_for(request.user, number)
+    if not access.can_change_case(request.user, case):
+        raise Http404
+    referral = get_object_or_404(Referral, pk=pk, case=case)
+    form = ReferralRevokeForm(request.POST)
+    if form.is_valid():
+        try:
+            referral_services.referral_revoke(
+                by=request.user, referral=referral, reason=form.cleaned_data["reason"]
+            )
+        except (ValidationError, TransitionNotAllowed) as error:
+            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        else:
+            messages.success(request, _("The referral has been revoked."))
+    else:
+        messages.error(request, _("Give the reason: nothing was changed."))
+    return redirect(case.get_absolute_url() + "#referrals")
