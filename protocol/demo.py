@@ -314,3 +314,77 @@ def seed_cases(municipality, *, seed: int, dv_assess=None, dv_parts=None) -> lis
             case.refresh_from_db()
         made.append(case)
     return made
+
+
+def seed_referrals(municipality) -> int:
+    """Referrals in every state to the demo's police and school, so that their inboxes are
+    real; nothing if the municipality already has referrals."""
+    from .models import Referral
+    from .services import referrals as referral_services
+
+    if Referral.objects.filter(case__municipality=municipality).exists():
+        return 0
+    police = Institution.objects.filter(municipality=municipality, kind="police").first()
+    school = Institution.objects.filter(municipality=municipality, kind="education").first()
+    members = {
+        institution.pk: municipality.staff.filter(institution=institution).first()
+        for institution in (police, school)
+    }
+    open_cases = Case.objects.filter(municipality=municipality).exclude(stage=Stage.CLOSED)
+    plans = [
+        (CaseKind.DV, police, ["identity", "incidents", "orders"], "consent"),
+        (CaseKind.CHILD, school, ["identity", "plan"], "child_at_risk"),
+    ]
+    made = 0
+    for kind, institution, parts, basis in plans:
+        cases = list(open_cases.filter(kind=kind).order_by("number")[:6])
+        for case, state in zip(
+            cases, ["new", "accepted", "in_progress", "done", "declined", "expired"], strict=False
+        ):
+            referral = referral_services.referral_create(
+                by=case.owner,
+                case=case,
+                institution=institution,
+                parts=parts,
+                reason="Kërkohet ndërhyrja e institucionit sipas planit.",
+                urgency="urgent" if state == "new" else "normal",
+                legal_basis=basis,
+                due_date=timezone.localdate() + timedelta(days=3),
+            )
+            member = members[institution.pk]
+            if state in ("accepted", "in_progress", "done"):
+                referral_services.referral_answer(
+                    by=member,
+                    referral=referral,
+                    version=referral.version,
+                    accept=True,
+                    answer="Pranohet.",
+                )
+                referral.refresh_from_db()
+            if state in ("in_progress", "done"):
+                referral_services.referral_record_action(
+                    by=member,
+                    referral=referral,
+                    version=referral.version,
+                    action_taken="U lëshua urdhri paraprak i mbrojtjes."
+                    if institution == police
+                    else "U ndoq frekuentimi i shkollës.",
+                    done=state == "done",
+                )
+            if state == "declined":
+                referral_services.referral_answer(
+                    by=member,
+                    referral=referral,
+                    version=referral.version,
+                    accept=False,
+                    answer="Nuk është në kompetencën tonë.",
+                )
+            if state == "expired":
+                # Demo only: move the referral into the past, then let the clean-up expire it.
+                Referral.objects.filter(pk=referral.pk).update(
+                    referred_at=timezone.now() - timedelta(days=40),
+                    expires_at=timezone.now() - timedelta(days=10),
+                )
+                referral_services.referrals_expire()
+            made += 1
+    return made

@@ -128,5 +128,10 @@ def test_seed_demo_makes_cases_in_every_stage_with_overdue_work_and_expiring_ord
     statuses = [order_status(order) for order in ProtectionOrder.objects.all()]
     assert any(status.expires_soon for status in statuses)
     assert any(status.is_overdue_decision for status in statuses)
+    from protocol.models import Referral, ReferralState
+
+    shown = {referral.shown_state for referral in Referral.objects.all()}
+    assert shown == set(ReferralState.values) - {ReferralState.REVOKED}
     seed(settings)
     assert Case.objects.count() == 80
+    assert Referral.objects.count() == 24

@@ -13,7 +13,7 @@ from accounts.models import (
 )
 from accounts.services import backup_codes_replace, role_groups_sync
 from dv_cases import demo as dv_demo
-from protocol.demo import seed_cases
+from protocol.demo import seed_cases, seed_referrals
 
 # Backup codes printed per account: enough to sign in a few times in a demo.
 DEMO_CODES_SHOWN = 3
@@ -47,6 +47,10 @@ class Command(BaseCommand):
                 )
             if cases:
                 self.stdout.write(f"{municipality}: {len(cases)} demo cases.")
+            with transaction.atomic():
+                referrals = seed_referrals(municipality)
+            if referrals:
+                self.stdout.write(f"{municipality}: {referrals} demo referrals.")
         self._print(rows)
 
     def _seed(self):
