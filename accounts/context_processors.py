@@ -17,14 +17,15 @@ def navigation(request):
     if user.has_perm("accounts.manage_accounts"):
         items.append((_("Accounts"), reverse("accounts:manage_list")))
     items.append((_("My account"), reverse("accounts:profile")))
-    current = request.path
+    # The item whose address is the longest start of this page's is the current one.
+    matching = [
+        url
+        for _label, url in items
+        if request.path == url or (url != "/" and request.path.startswith(url))
+    ]
+    current = max(matching, key=len, default=None)
     return {
         "navigation": [
-            {
-                "label": label,
-                "url": url,
-                "current": current == url or (url != "/" and current.startswith(url)),
-            }
-            for label, url in items
+            {"label": label, "url": url, "current": url == current} for label, url in items
         ]
     }
