@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import AdministrativeUnit, Institution, User
+from accounts.roles import CASE_ROLES
 
 from . import access, services
 from .deadlines import case_deadlines
@@ -36,6 +37,8 @@ PAGE_SIZE = 25
 
 def case_list(request):
     user = request.user
+    if not user.roles & CASE_ROLES:
+        raise Http404
     units = AdministrativeUnit.objects.filter(municipality_id=user.municipality_id)
     form = CaseFilterForm(request.GET or None, units=units)
     filters = CaseFilters()

@@ -1,0 +1,293 @@
+"""Every URL of the project × every kind of user, against the answer each should get.
+
+The list of URLs comes from the URL configuration itself: a view added without
+a rule here fails `test_every_url_has_a_rule`. A user who may not use a page
+gets 404 (or, signed out, the sign-in page) and none of the subject case's data.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from accounts.models import Institution
+from accounts.roles import Role
+from dv_cases import services as dv_services
+from dv_cases.models import OrderKind, OrderOutcome, OrderRequester
+from protocol import documents, services
+from protocol.models import CaseKind, PersonRole
+from protocol.services import referrals as referral_services
+from tests.cases import child, register_child_case, take_to_monitoring
+from tests.conftest import signed_in_client
+from tests.factories import InstitutionFactory, MunicipalityFactory, UserFactory
+
+USERS = (
+    "anonymous",
+    "owner",  # child-protection worker in charge of the child case
+    "supervisor",  # head of the unit of the case's municipality
+    "coworker",  # another worker of the same municipality
+    "foreign_head",  # head of the unit of another municipality
+    "coordinator",  # DV coordinator in charge of the DV case
+    "police",  # CCR member; both cases referred to the police, identity only
+    "teacher",  # CCR member of an institution to which nothing was referred
+    "admin",  # municipal administrator
+    "officer",  # gender-equality officer
+    "statistician",  # national statistician
+    "no_role",  # a verified account with no role
+)
+SIGNED_IN = frozenset(USERS) - {"anonymous"}
+CHILD_CASE = frozenset({"owner", "supervisor"})
+DV_CASE = frozenset({"coordinator"})
+PUBLIC = frozenset(USERS)
+
+# URL name -> (method, which users may use it, what fills its arguments)
+RULES = {
+    "home": ("GET", SIGNED_IN, None),
+    "health": ("GET", PUBLIC, None),
+    "set_language": ("POST", PUBLIC, None),
+    "accounts:sign_in": ("GET", PUBLIC, None),
+    "accounts:sign_out": ("POST", SIGNED_IN, None),
+    "accounts:second_factor": ("GET", SIGNED_IN, None),
+    "accounts:enrol": ("GET", SIGNED_IN, None),
+    "accounts:profile": ("GET", SIGNED_IN, None),
+    "accounts:backup_codes_new": ("POST", SIGNED_IN, None),
+    "accounts:password_change": ("GET", SIGNED_IN, None),
+    "accounts:manage_list": ("GET", {"admin"}, None),
+    "accounts:manage_create": ("GET", {"admin"}, None),
+    "accounts:manage_detail": ("GET", {"admin"}, "account"),
+    "accounts:manage_action": ("POST", {"admin"}, "account_action"),
+    "protocol:case_list": (
+        "GET",
+        CHILD_CASE | DV_CASE | {"coworker", "foreign_head", "police", "teacher"},
+        None,
+    ),
+    "protocol:referral_inbox": ("GET", {"police", "teacher"}, None),
+    "protocol:referral_detail": ("GET", {"police"}, "referral"),
+    "protocol:case_detail": ("GET", CHILD_CASE | {"police"}, "child"),
+    "protocol:assess": ("GET", CHILD_CASE, "child"),
+    "protocol:conference": ("GET", CHILD_CASE, "child"),
+    "protocol:plan": ("GET", CHILD_CASE, "child"),
+    "protocol:plan_action_new": ("GET", CHILD_CASE, "child"),
+    "protocol:plan_action_status": ("POST", CHILD_CASE, "plan_action"),
+    "protocol:review": ("GET", CHILD_CASE, "child"),
+    "protocol:closure": ("GET", CHILD_CASE, "child"),
+    "protocol:advance": ("POST", CHILD_CASE, "child_action"),
+    "protocol:note_add": ("POST", CHILD_CASE, "child"),
+    "protocol:reassign": ("GET", {"supervisor"}, "child"),
+    "protocol:link_add": ("POST", CHILD_CASE, "child"),
+    "protocol:referral_new": ("GET", CHILD_CASE, "child"),
+    "protocol:referral_revoke": ("POST", CHILD_CASE, "child_referral"),
+    "documents:upload": ("GET", CHILD_CASE, "child"),
+    "documents:download": ("GET", CHILD_CASE, "document"),
+    "cpu:register": ("GET", {"owner", "supervisor", "coworker", "foreign_head"}, None),
+    "cpu:measure_new": ("GET", CHILD_CASE, "child"),
+    "dv_cases:register": ("GET", {"coordinator"}, None),
+    "dv_cases:incident_new": ("GET", DV_CASE, "dv"),
+    "dv_cases:risk_assessment_new": ("GET", DV_CASE, "dv"),
+    "dv_cases:order_new": ("GET", DV_CASE, "dv"),
+    "dv_cases:order_decide": ("GET", DV_CASE, "dv_order"),
+    "dv_cases:breach_new": ("GET", DV_CASE, "dv_granted_order"),
+    "dv_cases:shelter_new": ("GET", DV_CASE, "dv"),
+    "dv_cases:shelter_end": ("GET", DV_CASE, "dv_placement"),
+}
+# Pages of other kinds with their own tests: the Django admin (superusers only).
+NOT_IN_MATRIX = {"admin"}
+
+
+def url_names(resolver=None, namespace=""):
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            if pattern.namespace in NOT_IN_MATRIX:
+                continue
+            yield from url_names(pattern, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}{pattern.name}"
+
+
+def test_every_url_has_a_rule():
+    names = set(url_names())
+    assert names - set(RULES) == set(), "give the new view a rule in the matrix"
+    assert set(RULES) - names == set()
+
+
+@pytest.fixture
+def world(db, tmp_path, settings):
+    """Two municipalities, one user of each kind, a child case and a DV case with parts."""
+    settings.MBROJTJE_DOCUMENTS_DIR = tmp_path
+    durres = MunicipalityFactory(name="Durrës", code="DR")
+    berat = MunicipalityFactory(name="Berat", code="BR")
+    police = InstitutionFactory(municipality=durres, name="Policia", kind=Institution.Kind.POLICE)
+    school = InstitutionFactory(municipality=durres, name="Shkolla", kind="education")
+    court = InstitutionFactory(municipality=durres, name="Gjykata", kind=Institution.Kind.COURT)
+    shelter = InstitutionFactory(municipality=durres, name="Strehëza", kind="shelter")
+    users = {
+        "owner": UserFactory(municipality=durres, roles=[Role.CHILD_PROTECTION_WORKER]),
+        "supervisor": UserFactory(municipality=durres, roles=[Role.HEAD_OF_CPU]),
+        "coworker": UserFactory(municipality=durres, roles=[Role.CHILD_PROTECTION_WORKER]),
+        "foreign_head": UserFactory(municipality=berat, roles=[Role.HEAD_OF_CPU]),
+        "coordinator": UserFactory(municipality=durres, roles=[Role.DV_COORDINATOR]),
+        "police": UserFactory(municipality=durres, institution=police, roles=[Role.CCR_MEMBER]),
+        "teacher": UserFactory(municipality=durres, institution=school, roles=[Role.CCR_MEMBER]),
+        "admin": UserFactory(municipality=durres, roles=[Role.MUNICIPAL_ADMINISTRATOR]),
+        "officer": UserFactory(municipality=durres, roles=[Role.GENDER_EQUALITY_OFFICER]),
+        "statistician": UserFactory(municipality=None, roles=[Role.NATIONAL_STATISTICIAN]),
+        "no_role": UserFactory(municipality=durres),
+    }
+    child_case = take_to_monitoring(
+        register_child_case(users["owner"]), users["owner"], users["supervisor"]
+    )
+    referral = referral_services.referral_create(
+        by=users["owner"],
+        case=child_case,
+        institution=police,
+        parts=["identity"],
+        reason="Vizitë.",
+        urgency="urgent",
+        legal_basis="child_at_risk",
+        due_date=timezone.localdate() + timedelta(days=1),
+    )
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    document = documents.document_upload(
+        by=users["owner"],
+        case=child_case,
+        uploaded_file=SimpleUploadedFile("raport.png", png, content_type="image/png"),
+        category="social_report",
+        title="Raporti social",
+    )
+    dv_case = services.case_register(
+        by=users["coordinator"],
+        kind=CaseKind.DV,
+        people=[child(first="Mimoza", last="Rama", personal_number="I70101001A")],
+        needs=["physical"],
+        reported_risk_level="high",
+        reported_at=timezone.now() - timedelta(days=2),
+        report_channel="phone",
+        reporter_kind="police",
+        reporter_details="",
+        summary="Sulm në banesë.",
+    )
+    dv_case.people.update(role=PersonRole.VICTIM)
+    referral_services.referral_create(
+        by=users["coordinator"],
+        case=dv_case,
+        institution=police,
+        parts=["identity"],
+        reason="Urdhër.",
+        urgency="urgent",
+        legal_basis="consent",
+        due_date=timezone.localdate() + timedelta(days=1),
+    )
+    order = dv_services.protection_order_record(
+        by=users["coordinator"],
+        case=dv_case,
+        kind=OrderKind.UMM,
+        requested_by=OrderRequester.VICTIM,
+        requested_at=timezone.now() - timedelta(days=1),
+        issuing_institution=court,
+        measures="Ndalim afrimi.",
+        covers_children=False,
+    )
+    granted = dv_services.protection_order_record(
+        by=users["coordinator"],
+        case=dv_case,
+        kind=OrderKind.UMM,
+        requested_by=OrderRequester.VICTIM,
+        requested_at=timezone.now() - timedelta(days=1),
+        issuing_institution=court,
+        measures="Largim.",
+        covers_children=False,
+    )
+    dv_case.refresh_from_db()
+    dv_services.protection_order_decide(
+        by=users["coordinator"],
+        order=granted,
+        version=dv_case.version,
+        outcome=OrderOutcome.GRANTED,
+        decided_at=timezone.now() - timedelta(hours=1),
+        valid_from=timezone.localdate(),
+        expires_on=timezone.localdate() + timedelta(days=30),
+    )
+    placement = dv_services.shelter_placement_record(
+        by=users["coordinator"],
+        case=dv_case,
+        shelter=shelter,
+        placed_on=timezone.localdate(),
+        notes="",
+    )
+    child_case.refresh_from_db()
+    kwargs = {
+        "child": {"number": child_case.number},
+        "child_action": {"number": child_case.number, "action": "review"},
+        "plan_action": {"number": child_case.number, "pk": child_case.plan.actions.first().pk},
+        "child_referral": {"number": child_case.number, "pk": referral.pk},
+        "referral": {"pk": referral.pk},
+        "document": {"number": child_case.number, "pk": document.pk},
+        "dv": {"number": dv_case.number},
+        "dv_order": {"number": dv_case.number, "pk": order.pk},
+        "dv_granted_order": {"number": dv_case.number, "pk": granted.pk},
+        "dv_placement": {"number": dv_case.number, "pk": placement.pk},
+        "account": {"pk": users["coworker"].pk},
+        "account_action": {"pk": users["coworker"].pk, "action": "unlock"},
+    }
+    clients = {"anonymous": Client()}
+    clients.update({key: signed_in_client(user) for key, user in users.items()})
+    return {"clients": clients, "kwargs": kwargs}
+
+
+# Words of the subject cases that no denied user may see.
+SECRETS = ("Hoxha", "Arta", "Mimoza", "Rama", "K10101001A", "I70101001A", "shkollë pa ngrënë")
+
+
+def test_every_url_answers_every_user_as_its_rule_says(world):
+    from django.urls import reverse
+
+    failures = []
+    # Signing out last: it ends the sessions the other rows use.
+    for name, (method, allowed, filler) in sorted(
+        RULES.items(), key=lambda item: (item[0] == "accounts:sign_out", item[0])
+    ):
+        url = reverse(name, kwargs=world["kwargs"][filler] if filler else None)
+        for user in USERS:
+            client = world["clients"][user]
+            response = client.post(url) if method == "POST" else client.get(url)
+            page = response.content.decode(errors="replace")
+            if user in allowed:
+                if response.status_code in (403, 404) or (
+                    user != "anonymous"
+                    and name != "accounts:sign_out"  # it sends everyone to sign in
+                    and response.status_code == 302
+                    and "/accounts/sign-in/" in response["Location"]
+                ):
+                    failures.append(f"{name} {method} {user}: refused ({response.status_code})")
+            elif user == "anonymous":
+                if not (
+                    response.status_code == 302
+                    and response["Location"].startswith("/accounts/sign-in/")
+                ):
+                    failures.append(f"{name} {method} anonymous: {response.status_code}")
+            elif response.status_code != 404:
+                failures.append(f"{name} {method} {user}: {response.status_code}, not 404")
+            elif leaked := [secret for secret in SECRETS if secret in page]:
+                failures.append(f"{name} {method} {user}: 404 showing {leaked}")
+    assert failures == [], "\n".join(failures)
+
+
+def test_lists_and_dashboards_count_only_visible_cases(world):
+    for user in ("coworker", "foreign_head", "teacher", "admin", "officer", "statistician"):
+        client = world["clients"][user]
+        for path in ("/", "/cases/"):
+            response = client.get(path)
+            page = response.content.decode()
+            for secret in SECRETS:
+                assert secret not in page, (user, path, secret)
+            assert world["kwargs"]["child"]["number"] not in page, (user, path)
+            assert world["kwargs"]["dv"]["number"] not in page, (user, path)
+    police_list = world["clients"]["police"].get("/cases/").content.decode()
+    assert world["kwargs"]["child"]["number"] in police_list
+    assert world["kwargs"]["dv"]["number"] in police_list
