@@ -1,4 +1,4 @@
-"""Every URL of the project × every kind of user, against the answer each should get.
+"""Every URL of the project by every kind of user, against the answer each should get.
 
 The list of URLs comes from the URL configuration itself: a view added without
 a rule here fails `test_every_url_has_a_rule`. A user who may not use a page
