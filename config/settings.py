@@ -275,6 +275,10 @@ STORAGES = {
 # another expiry when referring.
 MBROJTJE_REFERRAL_DAYS = env_int("MBROJTJE_REFERRAL_DAYS", 30)
 
+# How long emergency ("break-glass") access to a case outside one's scope lasts;
+# every opening waits for review by the gender-equality officer.
+MBROJTJE_EMERGENCY_ACCESS_HOURS = env_int("MBROJTJE_EMERGENCY_ACCESS_HOURS", 4)
+
 # --- Documents ---------------------------------------------------------------
 # Uploaded scans are stored encrypted, outside the web root; back this folder
 # up together with the database (and keep the field keys to read either).
@@ -306,6 +310,8 @@ MAILERS = {
 del EMAIL_HOST
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", "Mbrojtje <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address users reach Mbrojtje at, for the links in notification e-mails.
+MBROJTJE_BASE_URL = env("MBROJTJE_BASE_URL", "http://127.0.0.1:8000")
 
 # --- Logging -----------------------------------------------------------------
 # Logs carry identifiers only, and go to the console (journald) alone: Django's

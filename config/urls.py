@@ -22,5 +22,6 @@ urlpatterns = [
         include(("protocol.document_urls", "documents")),
     ),
     path("cases/", include("protocol.urls")),
+    path("meetings/", include("protocol.meeting_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -13,7 +13,11 @@ direct foreign keys (CaseUserObjectPermission, CaseGroupObjectPermission):
   the referred parts through their institution's group, granted when a case is
   referred and removed when the referral ends. Because a referral also ends by
   expiring, and the periodic clean-up (expire_referrals) may not have run yet,
-  their access is also checked against an open, unexpired referral here.
+  their access is also checked against an open, unexpired referral here;
+* a worker or head (child cases) or DV coordinator (DV cases) who opened a case
+  outside their scope in an emergency (EmergencyAccess, "break-glass") may read
+  it, never change it, until the access expires. No permission rows are
+  granted for it: the unexpired row is checked here at each read.
 
 A platform superuser reads no case: guardian would answer yes to everything
 for a superuser, so superusers are refused here before guardian is asked.
@@ -36,6 +40,7 @@ from .models import (
     CaseGroupObjectPermission,
     CaseKind,
     CaseUserObjectPermission,
+    EmergencyAccess,
     Referral,
 )
 
@@ -124,12 +129,66 @@ def _referral_covers(user, case: Case, codename: str) -> bool:
     return any(part in referral.parts for referral in referrals)
 
 
-def has_case_permission(user, case: Case, codename: str) -> bool:
+# Who may open a case outside their scope in an emergency, by kind of case.
+EMERGENCY_ROLES = {
+    CaseKind.CHILD: frozenset({Role.CHILD_PROTECTION_WORKER, Role.HEAD_OF_CPU}),
+    CaseKind.DV: frozenset({Role.DV_COORDINATOR}),
+}
+
+
+def emergency_kinds(user) -> list[str]:
+    """The kinds of case `user` may open in an emergency (none for other roles)."""
     if not _may_hold_case_access(user):
+        return []
+    return [kind for kind, roles in EMERGENCY_ROLES.items() if user.roles & roles]
+
+
+def _emergency_until(user) -> dict:
+    # Loaded once per user object (a request), like the permission checker; the
+    # expiry is compared at each check, so an access still ends on time.
+    until = getattr(user, "_emergency_access_until", None)
+    if until is None:
+        until = {}
+        rows = EmergencyAccess.objects.filter(user=user, expires_at__gt=timezone.now())
+        for case_id, expires_at in rows.values_list("case_id", "expires_at"):
+            until[case_id] = max(expires_at, until.get(case_id, expires_at))
+        user._emergency_access_until = until
+    return until
+
+
+def forget_emergency_access(user) -> None:
+    """Drop what `_emergency_until` loaded for `user` (after an access is opened)."""
+    user.__dict__.pop("_emergency_access_until", None)
+
+
+def _emergency_covers(user, case: Case, codename: str) -> bool:
+    if codename == "change_case" or case.kind not in emergency_kinds(user):
         return False
+    expires_at = _emergency_until(user).get(case.pk)
+    return expires_at is not None and expires_at > timezone.now()
+
+
+def emergency_access_of(user, case: Case) -> EmergencyAccess | None:
+    """The user's unexpired emergency access to the case, if any."""
+    if case.kind not in emergency_kinds(user):
+        return None
+    return (
+        EmergencyAccess.objects.filter(user=user, case=case, expires_at__gt=timezone.now())
+        .order_by("-expires_at")
+        .first()
+    )
+
+
+def _has_granted_permission(user, case: Case, codename: str) -> bool:
     if not _checker(user).has_perm(codename, case):
         return False
     return not _is_referral_reader(user) or _referral_covers(user, case, codename)
+
+
+def has_case_permission(user, case: Case, codename: str) -> bool:
+    if not _may_hold_case_access(user):
+        return False
+    return _has_granted_permission(user, case, codename) or _emergency_covers(user, case, codename)
 
 
 def can_view_case(user, case: Case) -> bool:
@@ -171,6 +230,12 @@ def visible_cases(user: User) -> QuerySet[Case]:
     visible = Case.objects.filter(Q(Exists(by_user)) | Q(Exists(by_group)))
     if _is_referral_reader(user):
         visible = visible.filter(Exists(open_referrals(user).filter(case=OuterRef("pk"))))
+    kinds = emergency_kinds(user)
+    if kinds:
+        by_emergency = EmergencyAccess.objects.filter(
+            case=OuterRef("pk"), user=user, expires_at__gt=timezone.now()
+        )
+        visible |= Case.objects.filter(Exists(by_emergency), kind__in=kinds)
     return visible
 
 

@@ -9,6 +9,7 @@ from .models import (
     CaseKind,
     ClosureReason,
     LegalBasis,
+    MeetingKind,
     PlanAction,
     ReportChannel,
     ReporterKind,
@@ -260,3 +261,41 @@ class ReferralActionForm(VersionedForm):
 
 class ReferralRevokeForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class MeetingForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Group"), choices=MeetingKind.choices)
+    scheduled_at = forms.DateTimeField(label=_("Date and time"), widget=DateTimeInput())
+    invited = forms.ModelMultipleChoiceField(
+        label=_("Invited institutions"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    cases = forms.ModelMultipleChoiceField(
+        label=_("Agenda"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The cases discussed. Invitees see only what was referred to them."),
+    )
+
+    def __init__(self, *args, institutions, cases, kinds, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["invited"].queryset = institutions
+        self.fields["cases"].queryset = cases
+        self.fields["cases"].label_from_instance = lambda case: (
+            f"{case.number} · {case.get_kind_display()}"
+        )
+        self.fields["kind"].choices = [c for c in MeetingKind.choices if c[0] in kinds]
+
+
+class MeetingRecordForm(VersionedForm):
+    attendance = forms.CharField(
+        label=_("Attendance"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    minutes = forms.CharField(
+        label=_("Minutes"), required=False, widget=forms.Textarea(attrs={"rows": 8})
+    )
+    decisions = forms.CharField(
+        label=_("Decisions"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )

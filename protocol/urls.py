@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import referral_views, views
+from . import emergency_views, referral_views, views
 
 app_name = "protocol"
 
@@ -8,7 +8,18 @@ urlpatterns = [
     path("", views.case_list, name="case_list"),
     path("referrals/", referral_views.inbox, name="referral_inbox"),
     path("referrals/<uuid:pk>/", referral_views.referral_detail, name="referral_detail"),
+    path("transfers/", emergency_views.transfers_incoming, name="transfers_incoming"),
+    path("transfers/<uuid:pk>/answer/", emergency_views.transfer_answer, name="transfer_answer"),
+    path("emergency/", emergency_views.emergency_open, name="emergency_open"),
+    path("emergency/review/", emergency_views.emergency_review_list, name="emergency_review_list"),
+    path("emergency/review/<uuid:pk>/", emergency_views.emergency_review, name="emergency_review"),
     path("<str:number>/", views.case_detail, name="case_detail"),
+    path("<str:number>/transfer/", emergency_views.transfer_new, name="transfer_new"),
+    path(
+        "<str:number>/transfer/<uuid:pk>/cancel/",
+        emergency_views.transfer_cancel,
+        name="transfer_cancel",
+    ),
     path("<str:number>/assessment/", views.assess, name="assess"),
     path("<str:number>/conference/", views.conference, name="conference"),
     path("<str:number>/plan/", views.plan, name="plan"),

@@ -67,7 +67,14 @@ def case_list(request):
     return render(
         request,
         "protocol/case_list.html",
-        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "query": query.urlencode(),
+            "may_use_emergency_access": bool(access.emergency_kinds(user)),
+            "receives_transfers": bool(user.roles & set(access.SUPERVISOR_ROLE.values())),
+        },
     )
 
 

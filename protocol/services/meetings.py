@@ -1,0 +1,106 @@
+"""Meetings of the GTN and the ETN: several cases on one agenda, with invited institutions.
+
+Invitees see the agenda (case numbers) and, on each case, only what was referred
+to their institution; the minutes are for those who work on the cases.
+"""
+
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from accounts.models import Institution, User
+from accounts.roles import Role
+
+from .. import access
+from ..models import Case, CaseKind, Meeting, MeetingKind
+
+KIND_OF_CASES = {MeetingKind.GTN: CaseKind.CHILD, MeetingKind.ETN: CaseKind.DV}
+CONVENERS = {
+    MeetingKind.GTN: {Role.CHILD_PROTECTION_WORKER, Role.HEAD_OF_CPU},
+    MeetingKind.ETN: {Role.DV_COORDINATOR},
+}
+
+
+def may_convene(user: User, kind: str) -> bool:
+    return (
+        user.is_active and user.municipality_id is not None and bool(user.roles & CONVENERS[kind])
+    )
+
+
+@transaction.atomic
+def meeting_convene(
+    *,
+    by: User,
+    kind: str,
+    scheduled_at: datetime,
+    invited: list[Institution],
+    cases: list[Case],
+) -> Meeting:
+    """Convene a GTN (child cases) or ETN (DV cases) meeting on cases the user works on."""
+    if kind not in MeetingKind.values or not may_convene(by, kind):
+        raise PermissionDenied
+    errors = {}
+    if not cases:
+        errors["cases"] = _("Put at least one case on the agenda.")
+    elif any(
+        case.kind != KIND_OF_CASES[kind] or not access.can_change_case(by, case) for case in cases
+    ):
+        errors["cases"] = _("The agenda holds only open cases of this group that you work on.")
+    if any(institution.municipality_id != by.municipality_id for institution in invited):
+        errors["invited"] = _("Invite institutions of your municipality.")
+    if errors:
+        raise ValidationError(errors)
+    meeting = Meeting(
+        municipality_id=by.municipality_id, kind=kind, scheduled_at=scheduled_at, convened_by=by
+    )
+    meeting.full_clean()
+    meeting.save()
+    meeting.invited.set(invited)
+    meeting.cases.set(cases)
+    return meeting
+
+
+def may_read_minutes(user: User, meeting: Meeting) -> bool:
+    """The convener, and whoever may change every case on the agenda."""
+    if meeting.convened_by_id == user.pk:
+        return True
+    cases = list(meeting.cases.all())
+    return bool(cases) and all(access.can_change_case(user, case) for case in cases)
+
+
+@transaction.atomic
+def meeting_record(
+    *, by: User, meeting: Meeting, version: int, attendance: str, minutes: str, decisions: str
+) -> Meeting:
+    """Write who attended, the minutes and the decisions; refuses a stale form."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if not may_read_minutes(by, meeting):
+        raise PermissionDenied
+    if meeting.version != version:
+        from . import StaleEdit
+
+        raise StaleEdit
+    meeting.attendance = attendance.strip() or None
+    meeting.minutes = minutes.strip() or None
+    meeting.decisions = decisions.strip() or None
+    meeting.version += 1
+    meeting.save()
+    return meeting
+
+
+def meetings_visible_to(user: User) -> QuerySet[Meeting]:
+    """Meetings the user convened, has a case on, or whose institution is invited."""
+    if not user.is_active or user.municipality_id is None:
+        return Meeting.objects.none()
+    condition = Q(convened_by=user) | Q(cases__in=access.visible_cases(user))
+    if user.has_role(Role.CCR_MEMBER) and user.institution_id:
+        condition |= Q(invited__id=user.institution_id)
+    return (
+        Meeting.objects.filter(municipality_id=user.municipality_id)
+        .filter(condition)
+        .distinct()
+        .order_by("-scheduled_at")
+    )
