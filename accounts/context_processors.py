@@ -1,6 +1,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .notifications import unread_count
 from .roles import CASE_ROLES, Role
 
 
@@ -14,6 +15,10 @@ def navigation(request):
         items.append((_("Cases"), reverse("protocol:case_list")))
     if Role.CCR_MEMBER in user.roles:
         items.append((_("Referrals"), reverse("protocol:referral_inbox")))
+    if Role.GENDER_EQUALITY_OFFICER in user.roles and user.municipality_id:
+        items.append((_("Emergency accesses"), reverse("protocol:emergency_review_list")))
+    if user.roles & CASE_ROLES:
+        items.append((_("Meetings"), reverse("meetings:list")))
     if user.has_perm("accounts.manage_accounts"):
         items.append((_("Accounts"), reverse("accounts:manage_list")))
     items.append((_("My account"), reverse("accounts:profile")))
@@ -27,5 +32,6 @@ def navigation(request):
     return {
         "navigation": [
             {"label": label, "url": url, "current": url == current} for label, url in items
-        ]
+        ],
+        "unread_notifications": unread_count(user),
     }

@@ -359,3 +359,60 @@ class BackupCode(models.Model):
 
     def __str__(self):
         return f"backup code of device {self.device_id}"
+
+
+class Notification(models.Model):
+    """Something waiting for a user in Mbrojtje, shown in the application (and announced
+    by an e-mail that says no more than that).
+
+    Nothing sensitive is stored: the message is built at display time from `kind`
+    and the case number, so it is read in the user's language.
+    """
+
+    class Kind(models.TextChoices):
+        REFERRAL_NEW = "referral_new", _("new referral")
+        REFERRAL_ANSWERED = "referral_answered", _("referral answered")
+        REFERRAL_ACTION = "referral_action", _("action recorded on a referral")
+        REFERRAL_ENDED = "referral_ended", _("referral ended")
+        DEADLINE_DUE = "deadline_due", _("deadline within a day")
+        DEADLINE_OVERDUE = "deadline_overdue", _("deadline passed")
+        ORDER_EXPIRING = "order_expiring", _("protection order expiring soon")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("account")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    case_number = models.CharField(_("case number"), max_length=20, blank=True)
+    # A path inside Mbrojtje (the case or the referral page), never an outside address.
+    target_url = models.CharField(_("link"), max_length=200)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target_url__startswith="/") & ~Q(target_url__startswith="//"),
+                name="notification_target_inside_mbrojtje",
+            )
+        ]
+
+    def __str__(self):
+        return f"notification {self.pk}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("accounts:notification_open", kwargs={"pk": self.pk})
+
+    @property
+    def message(self) -> str:
+        what = self.get_kind_display()
+        if not self.case_number:
+            return str(what)
+        return _("Case %(number)s: %(what)s") % {"number": self.case_number, "what": what}

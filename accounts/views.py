@@ -2,6 +2,7 @@ import segno
 from django.contrib import auth, messages
 from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -10,7 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from . import services
+from . import notifications, services
 from .forms import (
     AccountCreateForm,
     AccountUpdateForm,
@@ -20,6 +21,7 @@ from .forms import (
     SignInForm,
 )
 from .models import AuthenticatorDevice
+from .notifications import notifications_for
 from .selectors import accounts_managed_by, institutions_of
 
 
@@ -274,3 +276,31 @@ def manage_action(request, pk, action):
     else:
         raise Http404
     return redirect("accounts:manage_detail", pk=account.pk)
+
+
+# --- Notifications ------------------------------------------------------------------
+
+NOTIFICATIONS_PAGE_SIZE = 25
+
+
+def notification_list(request):
+    page = Paginator(notifications_for(request.user), NOTIFICATIONS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "accounts/notifications.html", {"page": page})
+
+
+def notification_open(request, pk):
+    """Mark the notification read and go to the page it is about (only inside Mbrojtje)."""
+    notification = get_object_or_404(notifications_for(request.user), pk=pk)
+    if not notifications.is_inside_mbrojtje(notification.target_url):
+        raise Http404
+    notifications.mark_read(by=request.user, notification=notification)
+    return redirect(notification.target_url)
+
+
+@require_POST
+def notifications_mark_all_read(request):
+    notifications.mark_all_read(by=request.user)
+    messages.success(request, _("All notifications are marked read."))
+    return redirect("accounts:notifications")

@@ -17,8 +17,11 @@ from accounts.roles import Role
 from dv_cases import services as dv_services
 from dv_cases.models import OrderKind, OrderOutcome, OrderRequester
 from protocol import documents, services
-from protocol.models import CaseKind, PersonRole
+from protocol.models import CaseKind, EmergencyAccess, PersonRole
+from protocol.services import emergency as emergency_services
+from protocol.services import meetings as meeting_services
 from protocol.services import referrals as referral_services
+from protocol.services import transfers as transfer_services
 from tests.cases import child, register_child_case, take_to_monitoring
 from tests.conftest import signed_in_client
 from tests.factories import InstitutionFactory, MunicipalityFactory, UserFactory
@@ -91,6 +94,27 @@ RULES = {
     "dv_cases:breach_new": ("GET", DV_CASE, "dv_granted_order"),
     "dv_cases:shelter_new": ("GET", DV_CASE, "dv"),
     "dv_cases:shelter_end": ("GET", DV_CASE, "dv_placement"),
+    "meetings:list": (
+        "GET",
+        CHILD_CASE | DV_CASE | {"coworker", "foreign_head", "police", "teacher"},
+        None,
+    ),
+    "meetings:new": ("GET", CHILD_CASE | DV_CASE | {"coworker", "foreign_head"}, None),
+    "meetings:detail": ("GET", CHILD_CASE | {"police"}, "meeting"),
+    "protocol:transfer_new": ("GET", {"supervisor"}, "child"),
+    "protocol:transfer_cancel": ("POST", {"supervisor"}, "child_transfer"),
+    "protocol:transfers_incoming": ("GET", {"supervisor", "foreign_head", "coordinator"}, None),
+    "protocol:transfer_answer": ("POST", {"foreign_head"}, "transfer"),
+    "protocol:emergency_open": (
+        "GET",
+        {"owner", "supervisor", "coworker", "foreign_head", "coordinator"},
+        None,
+    ),
+    "protocol:emergency_review_list": ("GET", {"officer"}, None),
+    "protocol:emergency_review": ("POST", {"officer"}, "emergency_access"),
+    "accounts:notifications": ("GET", SIGNED_IN, None),
+    "accounts:notifications_mark_read": ("POST", SIGNED_IN, None),
+    "accounts:notification_open": ("GET", {"police"}, "notification"),
 }
 # Pages of other kinds with their own tests: the Django admin (superusers only).
 NOT_IN_MATRIX = {"admin"}
@@ -220,8 +244,37 @@ def world(db, tmp_path, settings):
         placed_on=timezone.localdate(),
         notes="",
     )
+    meeting = meeting_services.meeting_convene(
+        by=users["owner"],
+        kind="gtn",
+        scheduled_at=timezone.now() + timedelta(days=1),
+        invited=[police],
+        cases=[child_case],
+    )
     child_case.refresh_from_db()
+    transfer = transfer_services.transfer_request(
+        by=users["supervisor"],
+        case=child_case,
+        version=child_case.version,
+        to_municipality=berat,
+        reason="Familja u zhvendos.",
+    )
+    emergency = emergency_services.emergency_access_open(
+        by=users["foreign_head"],
+        case_number=child_case.number,
+        justification="Fëmija u gjet natën pa shoqërues.",
+    )
+    # Ended, so that the foreign head reads no more than the other rows expect.
+    ended = timezone.now() - timedelta(hours=1)
+    EmergencyAccess.objects.filter(pk=emergency.pk).update(
+        opened_at=ended - timedelta(hours=4), expires_at=ended
+    )
     kwargs = {
+        "notification": {"pk": users["police"].notifications.first().pk},
+        "child_transfer": {"number": child_case.number, "pk": transfer.pk},
+        "transfer": {"pk": transfer.pk},
+        "emergency_access": {"pk": emergency.pk},
+        "meeting": {"pk": meeting.pk},
         "child": {"number": child_case.number},
         "child_action": {"number": child_case.number, "action": "review"},
         "plan_action": {"number": child_case.number, "pk": child_case.plan.actions.first().pk},

@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Institution, User
+from accounts.notifications import Kind as NotificationKind
+from accounts.notifications import notify
 from accounts.roles import Role
 
 from .. import access
@@ -94,7 +96,33 @@ def referral_create(
     referral.full_clean()
     referral.save()
     access.sync_referral_access(case, institution.pk)
+    _notify_members(referral, NotificationKind.REFERRAL_NEW)
     return referral
+
+
+def _notify_members(referral: Referral, kind: str) -> None:
+    """The active CCR members of the referral's institution, on the referral's page."""
+    members = User.objects.filter(
+        is_active=True,
+        institution_id=referral.institution_id,
+        role_assignments__role=Role.CCR_MEMBER,
+    ).distinct()
+    notify(
+        users=members,
+        kind=kind,
+        case_number=referral.case.number,
+        target_url=referral.get_absolute_url(),
+    )
+
+
+def _notify_workers(referral: Referral, kind: str) -> None:
+    """Whoever referred the case and the worker in charge of it, on the case page."""
+    notify(
+        users=[referral.referred_by, referral.case.owner],
+        kind=kind,
+        case_number=referral.case.number,
+        target_url=referral.case.get_absolute_url() + "#referrals",
+    )
 
 
 def _require_member(by: User, referral: Referral) -> None:
@@ -135,6 +163,7 @@ def referral_answer(
         referral.save()
     else:
         _end(referral, ReferralState.DECLINED)
+    _notify_workers(referral, NotificationKind.REFERRAL_ANSWERED)
     return referral
 
 
@@ -159,6 +188,7 @@ def referral_record_action(
         referral.state = ReferralState.IN_PROGRESS
         referral.version += 1
         referral.save()
+    _notify_workers(referral, NotificationKind.REFERRAL_ACTION)
     return referral
 
 
@@ -174,6 +204,7 @@ def referral_revoke(*, by: User, referral: Referral, reason: str) -> Referral:
         raise ValidationError({"reason": _("Give the reason.")})
     referral.answer = (f"{referral.answer}\n" if referral.answer else "") + reason.strip()
     _end(referral, ReferralState.REVOKED)
+    _notify_members(referral, NotificationKind.REFERRAL_ENDED)
     return referral
 
 
@@ -184,6 +215,7 @@ def referrals_close_for_case(case: Case) -> int:
         case=case, state__in=OPEN_REFERRAL_STATES
     ):
         _end(referral, ReferralState.REVOKED)
+        _notify_members(referral, NotificationKind.REFERRAL_ENDED)
         ended += 1
     return ended
 
@@ -199,5 +231,6 @@ def referrals_expire(*, now: datetime | None = None) -> int:
             locked = _referral_lock(referral)
             if locked.state in OPEN_REFERRAL_STATES and locked.expires_at <= now:
                 _end(locked, ReferralState.EXPIRED)
+                _notify_members(locked, NotificationKind.REFERRAL_ENDED)
                 expired += 1
     return expired
