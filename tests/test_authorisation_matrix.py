@@ -344,3 +344,12 @@ def test_lists_and_dashboards_count_only_visible_cases(world):
     police_list = world["clients"]["police"].get("/cases/").content.decode()
     assert world["kwargs"]["child"]["number"] in police_list
     assert world["kwargs"]["dv"]["number"] in police_list
+
+
+def test_search_finds_nothing_the_user_may_not_open(world):
+    for user in ("coworker", "foreign_head", "teacher", "coordinator"):
+        page = world["clients"][user].get("/cases/", {"q": "Arta Hoxha"}).content.decode()
+        assert world["kwargs"]["child"]["number"] not in page, user
+    for query in ("Arta Hoxha", "K10101001A"):
+        page = world["clients"]["owner"].get("/cases/", {"q": query}).content.decode()
+        assert world["kwargs"]["child"]["number"] in page
