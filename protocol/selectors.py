@@ -12,7 +12,7 @@ from encryption.blind_index import blind_index
 
 from . import access
 from .models import Case, Person, Stage
-from .services import PERSONAL_NUMBER_INDEX, person_indexes
+from .services import PERSONAL_NUMBER_INDEX, may_work_on, person_indexes
 
 
 def case_for(user: User, number: str) -> Case:
@@ -122,10 +122,13 @@ def dashboard_for(user: User) -> Dashboard:
     )
 
 
-def name_of(person: Person) -> str:
-    return f"{person.first_name} {person.last_name}"
-
-
-def main_person(case: Case) -> Person | None:
-    role = "child" if case.kind == "child" else "victim"
-    return case.people.filter(role=role).first()
+def workers_for(case: Case) -> QuerySet[User]:
+    """The active accounts that may take charge of `case` (for reassignment)."""
+    candidates = User.objects.filter(municipality_id=case.municipality_id, is_active=True)
+    return candidates.filter(
+        pk__in=[
+            worker.pk
+            for worker in candidates.prefetch_related("role_assignments")
+            if may_work_on(worker, case.kind, case.municipality_id)
+        ]
+    )

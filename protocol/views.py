@@ -8,7 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import AdministrativeUnit, Institution, User
+from accounts.models import AdministrativeUnit, Institution
 from accounts.roles import CASE_ROLES
 
 from . import access, services
@@ -29,7 +29,7 @@ from .forms import (
 )
 from .models import PlanAction
 from .sections import action_url_name, sections_for
-from .selectors import CaseFilters, case_for, cases_list
+from .selectors import CaseFilters, case_for, cases_list, workers_for
 from .stages import ACTIONS, TransitionNotAllowed, available_actions
 
 PAGE_SIZE = 25
@@ -345,12 +345,6 @@ def reassign(request, number):
     case = case_for(request.user, number)
     if not access.is_supervisor(request.user, case) or not case.is_open:
         raise Http404
-    permission = "register_child_case" if case.kind == "child" else "register_dv_case"
-    workers = [
-        worker
-        for worker in User.objects.filter(municipality_id=case.municipality_id, is_active=True)
-        if worker.has_perm(f"protocol.{permission}")
-    ]
     return _record(
         request,
         number,
@@ -359,7 +353,7 @@ def reassign(request, number):
             by=request.user, case=case, version=data["version"], owner=data["owner"]
         ),
         _("Reassign the case"),
-        form_kwargs={"workers": User.objects.filter(pk__in=[worker.pk for worker in workers])},
+        form_kwargs={"workers": workers_for(case)},
         initial={"owner": case.owner_id},
     )
 

@@ -161,6 +161,18 @@ def possible_duplicates(*, by: User, municipality_id: int, person: PersonData) -
 # --- Registration -----------------------------------------------------------------
 
 
+def may_work_on(user: User, kind: str, municipality_id: int | None) -> bool:
+    """Whether `user` registers and takes charge of cases of `kind` in this municipality."""
+    permission = (
+        "protocol.register_child_case" if kind == CaseKind.CHILD else "protocol.register_dv_case"
+    )
+    return (
+        municipality_id is not None
+        and user.municipality_id == municipality_id
+        and user.has_perm(permission)
+    )
+
+
 def _next_case_number(municipality) -> str:
     year = timezone.localdate().year
     sequence, _created = CaseNumberSequence.objects.select_for_update().get_or_create(
@@ -193,13 +205,10 @@ def case_register(
     Refuses a user whose role does not register this kind, and a likely duplicate
     unless a reason to register it anyway is given (PossibleDuplicate).
     """
-    permission = (
-        "protocol.register_child_case" if kind == CaseKind.CHILD else "protocol.register_dv_case"
-    )
-    if not by.has_perm(permission) or by.municipality_id is None:
+    if not may_work_on(by, kind, by.municipality_id):
         raise PermissionDenied
     owner = owner or by
-    if owner.municipality_id != by.municipality_id or not owner.has_perm(permission):
+    if not may_work_on(owner, kind, by.municipality_id):
         raise ValidationError(
             {"owner": _("The worker in charge must work on this kind of case here.")}
         )
@@ -498,12 +507,7 @@ def case_reassign(*, by: User, case: Case, version: int, owner: User) -> Case:
     case = _lock(case, version)
     if not access.is_supervisor(by, case) or not case.is_open:
         raise PermissionDenied
-    permission = (
-        "protocol.register_child_case"
-        if case.kind == CaseKind.CHILD
-        else "protocol.register_dv_case"
-    )
-    if owner.municipality_id != case.municipality_id or not owner.has_perm(permission):
+    if not may_work_on(owner, case.kind, case.municipality_id):
         raise ValidationError(
             {"owner": _("The worker in charge must work on this kind of case here.")}
         )
