@@ -123,6 +123,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AuditContextMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -224,7 +225,8 @@ CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-if env_bool("MBROJTJE_BEHIND_PROXY", default=False):
+MBROJTJE_BEHIND_PROXY = env_bool("MBROJTJE_BEHIND_PROXY", default=False)
+if MBROJTJE_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -284,6 +286,33 @@ MBROJTJE_EMERGENCY_ACCESS_HOURS = env_int("MBROJTJE_EMERGENCY_ACCESS_HOURS", 4)
 # up together with the database (and keep the field keys to read either).
 MBROJTJE_DOCUMENTS_DIR = Path(env("MBROJTJE_DOCUMENTS_DIR", str(BASE_DIR / "var" / "documents")))
 MBROJTJE_DOCUMENT_MAX_BYTES = env_int("MBROJTJE_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
+
+# --- Audit trail -------------------------------------------------------------
+# Checkpoints are signed with an Ed25519 key kept outside the database and the
+# repository; `audit_verify` trusts only the public key and the checkpoint
+# file, which belongs on storage the database administrators cannot write.
+_AUDIT_DIR = BASE_DIR / "var" / "audit"
+MBROJTJE_AUDIT_SIGNING_KEY = Path(
+    env("MBROJTJE_AUDIT_SIGNING_KEY", str(_AUDIT_DIR / "checkpoint-signing-key.pem"))
+)
+MBROJTJE_AUDIT_VERIFY_KEY = Path(
+    env("MBROJTJE_AUDIT_VERIFY_KEY", str(_AUDIT_DIR / "checkpoint-verify-key.pem"))
+)
+MBROJTJE_AUDIT_CHECKPOINT_FILE = Path(
+    env("MBROJTJE_AUDIT_CHECKPOINT_FILE", str(_AUDIT_DIR / "checkpoints.jsonl"))
+)
+# Independent hash chains that writers spread over, so they do not wait for each other.
+MBROJTJE_AUDIT_LANES = env_int("MBROJTJE_AUDIT_LANES", 32)
+# Events are kept this many years; nothing in the application deletes them.
+MBROJTJE_AUDIT_RETENTION_YEARS = env_int("MBROJTJE_AUDIT_RETENTION_YEARS", 10)
+# Flags for the gender-equality officer: reads outside these hours and days
+# (local time, ISO weekdays), and more than this many cases opened in so many minutes.
+MBROJTJE_WORKING_HOURS = tuple(
+    int(hour) for hour in env("MBROJTJE_WORKING_HOURS", "8-17").split("-", 1)
+)
+MBROJTJE_WORKING_DAYS = frozenset(range(1, 1 + env_int("MBROJTJE_WORKING_DAYS_PER_WEEK", 5)))
+MBROJTJE_AUDIT_MANY_CASES = env_int("MBROJTJE_AUDIT_MANY_CASES", 15)
+MBROJTJE_AUDIT_MANY_CASES_MINUTES = env_int("MBROJTJE_AUDIT_MANY_CASES_MINUTES", 10)
 
 # --- E-mail ------------------------------------------------------------------
 # E-mails carry no personal data: only that something waits in Mbrojtje.

@@ -1,0 +1,173 @@
+"""The audit trail's tables: events, signed checkpoints, flags and their reviews.
+
+Every table here is append-only: database triggers (migration 0002) refuse
+UPDATE, DELETE and TRUNCATE, and the application never tries. Events carry
+identifiers only (user, institution, municipality, object, case number), never
+names, addresses or narratives.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Action(models.TextChoices):
+    # Reads of case data
+    CASE_VIEWED = "case_viewed", _("Opened a case")
+    PART_VIEWED = "part_viewed", _("Opened a part of a case")
+    DOCUMENT_DOWNLOADED = "document_downloaded", _("Downloaded a document")
+    CASES_LISTED = "cases_listed", _("Listed or searched cases")
+    EXPORTED = "exported", _("Exported data")
+    # Changes
+    CREATED = "created", _("Created a record")
+    CHANGED = "changed", _("Changed a record")
+    DELETED = "deleted", _("Deleted a record")
+    # Access to cases
+    ACCESS_GRANTED = "access_granted", _("Granted access to a case")
+    ACCESS_REVOKED = "access_revoked", _("Removed access to a case")
+    REFERRAL = "referral", _("Referral event")
+    BREAK_GLASS = "break_glass", _("Emergency (break-glass) access")
+    # Accounts
+    SIGNED_IN = "signed_in", _("Signed in")
+    SIGNED_OUT = "signed_out", _("Signed out")
+    SIGN_IN_FAILED = "sign_in_failed", _("Failed sign-in")
+    SECOND_FACTOR_FAILED = "second_factor_failed", _("Failed second factor")
+    LOCKED_OUT = "locked_out", _("Account locked out")
+    ACCOUNT_ADMINISTERED = "account_administered", _("Administered an account")
+    # The audit trail's own use
+    FLAG_REVIEWED = "flag_reviewed", _("Reviewed a flag")
+    AUDIT_VIEWED = "audit_viewed", _("Viewed the audit trail")
+
+
+READ_ACTIONS = frozenset(
+    {
+        Action.CASE_VIEWED,
+        Action.PART_VIEWED,
+        Action.DOCUMENT_DOWNLOADED,
+        Action.CASES_LISTED,
+        Action.EXPORTED,
+        Action.BREAK_GLASS,
+    }
+)
+
+
+class AuditEvent(models.Model):
+    """One thing somebody did, chained to the event before it in its lane.
+
+    Writers append to one of several lanes (independent hash chains) so that
+    many users reading cases at once do not queue behind one lock; a
+    checkpoint signs the heads of all lanes together.
+    """
+
+    lane = models.PositiveSmallIntegerField(_("lane"))
+    seq = models.PositiveBigIntegerField(_("position in the lane"))
+    occurred_at = models.DateTimeField(_("when"), db_index=True)
+    action = models.CharField(_("action"), max_length=40, choices=Action.choices)
+    actor_id = models.BigIntegerField(_("user"), null=True, blank=True)
+    actor_institution_id = models.BigIntegerField(_("user's institution"), null=True, blank=True)
+    actor_municipality_id = models.BigIntegerField(_("user's municipality"), null=True, blank=True)
+    # The municipality the event concerns: the case's, else the user's.
+    municipality_id = models.BigIntegerField(_("municipality"), null=True, blank=True)
+    object_type = models.CharField(_("object type"), max_length=80, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    case_id = models.UUIDField(_("case id"), null=True, blank=True)
+    case_number = models.CharField(_("case number"), max_length=32, blank=True)
+    part = models.CharField(_("part"), max_length=40, blank=True)
+    ip_address = models.CharField(_("IP address"), max_length=45, blank=True)
+    justification = models.TextField(_("justification"), blank=True)
+    # Canonical JSON of identifiers and counts only (see audit.chain).
+    detail = models.TextField(_("detail"), blank=True)
+    entry_hash = models.BinaryField(_("hash"), max_length=32)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        constraints = [
+            models.UniqueConstraint(fields=["lane", "seq"], name="audit_event_lane_seq"),
+        ]
+        indexes = [
+            models.Index(fields=["actor_id", "occurred_at"], name="audit_event_actor"),
+            models.Index(fields=["case_number", "occurred_at"], name="audit_event_case"),
+            models.Index(fields=["municipality_id", "occurred_at"], name="audit_event_muni"),
+            models.Index(
+                fields=["actor_municipality_id", "occurred_at"], name="audit_event_actor_muni"
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.action} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Checkpoint(models.Model):
+    """A signed statement of every lane's head, chained to the checkpoint before.
+
+    The same payload and signature are appended to a file outside the database
+    (`MBROJTJE_AUDIT_CHECKPOINT_FILE`); `audit_verify` trusts the public key
+    and that file, not this table.
+    """
+
+    number = models.PositiveIntegerField(_("number"), unique=True)
+    made_at = models.DateTimeField(_("made at"))
+    events = models.PositiveBigIntegerField(_("events covered"))
+    payload = models.TextField(_("signed payload"))
+    signature = models.CharField(_("signature"), max_length=128)
+
+    class Meta:
+        verbose_name = _("checkpoint")
+        verbose_name_plural = _("checkpoints")
+        ordering = ["number"]
+
+    def __str__(self):
+        return f"checkpoint {self.number}"
+
+
+class FlagKind(models.TextChoices):
+    BREAK_GLASS = "break_glass", _("Emergency (break-glass) access")
+    AFTER_HOURS = "after_hours", _("Access outside working hours")
+    MANY_CASES = "many_cases", _("Many cases opened in a short time")
+    OUTSIDE_MUNICIPALITY = "outside_municipality", _("Access outside one's municipality")
+    FAILED_SIGN_INS = "failed_sign_ins", _("Repeated failed sign-ins")
+
+
+class Flag(models.Model):
+    """An event that a gender-equality officer must look at."""
+
+    event = models.ForeignKey(
+        AuditEvent, on_delete=models.PROTECT, related_name="flags", verbose_name=_("event")
+    )
+    kind = models.CharField(_("kind"), max_length=40, choices=FlagKind.choices)
+    raised_at = models.DateTimeField(_("raised at"))
+    # Copied from the event so the list of flags filters without a join.
+    municipality_id = models.BigIntegerField(_("municipality"), null=True, blank=True)
+    actor_id = models.BigIntegerField(_("user"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "kind"], name="audit_flag_once_per_event"),
+        ]
+        indexes = [models.Index(fields=["municipality_id", "raised_at"], name="audit_flag_muni")]
+
+    def __str__(self):
+        return f"{self.kind} on event {self.event_id}"
+
+
+class FlagReview(models.Model):
+    """An officer's conclusion on a flag; written once, never edited."""
+
+    flag = models.OneToOneField(
+        Flag, on_delete=models.PROTECT, related_name="review", verbose_name=_("flag")
+    )
+    reviewer_id = models.BigIntegerField(_("reviewed by"))
+    reviewed_at = models.DateTimeField(_("reviewed at"))
+    comment = models.TextField(_("comment"))
+
+    class Meta:
+        verbose_name = _("flag review")
+        verbose_name_plural = _("flag reviews")
+
+    def __str__(self):
+        return f"review of flag {self.flag_id}"
+
+
+APPEND_ONLY_MODELS = (AuditEvent, Checkpoint, Flag, FlagReview)

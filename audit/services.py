@@ -1,0 +1,268 @@
+"""The one place that writes the audit trail.
+
+`record()` appends an event to a lane of the hash chain. On PostgreSQL a
+writer takes a lane with a transaction-scoped advisory lock that it only
+*tries* (it moves on to the next lane when one is busy), so concurrent
+readers do not queue behind one lock and the lock can never take part in a
+deadlock; it is held until the writer's transaction ends, which keeps the
+lane's order equal to its commit order. A change's event is written inside
+the change's transaction, so a rolled-back change leaves no event. SQLite
+has one writer at a time anyway (IMMEDIATE transactions) and uses lane 0.
+"""
+
+import json
+import random
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from . import chain
+from .context import Actor, current_actor
+from .models import Action, AuditEvent, Checkpoint, Flag, FlagKind, FlagReview
+
+# Namespace of the advisory locks ("audi" in ASCII), so they cannot collide with others.
+LOCK_NAMESPACE = 0x61756469
+
+
+def _lanes() -> int:
+    return getattr(settings, "MBROJTJE_AUDIT_LANES", 32)
+
+
+def _take_lane(cursor) -> int:
+    if connection.vendor != "postgresql":
+        return 0
+    lanes = _lanes()
+    # A connection keeps to the lane it had last: usually free, and already
+    # held when this transaction wrote an event before (the lock is re-entrant).
+    first = getattr(connection, "_audit_lane", None)
+    if first is None:
+        first = random.randrange(lanes)  # noqa: S311 - spreading load, not a secret
+    for offset in range(lanes):
+        lane = (first + offset) % lanes
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, lane])
+        if cursor.fetchone()[0]:
+            connection._audit_lane = lane
+            return lane
+    # Every lane busy: more writers than lanes. Wait for our own.
+    cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, first])
+    return first
+
+
+def _append(values: dict) -> AuditEvent:
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            lane = _take_lane(cursor)
+            # A new statement after the lock: its snapshot sees the last holder's commit.
+            cursor.execute(
+                "SELECT seq, entry_hash FROM audit_auditevent WHERE lane = %s "
+                "ORDER BY seq DESC LIMIT 1",
+                [lane],
+            )
+            head = cursor.fetchone()
+        seq, previous = (head[0] + 1, bytes(head[1])) if head else (1, chain.genesis(lane))
+        event = AuditEvent(lane=lane, seq=seq, **values)
+        leaf = chain.leaf_digest(getattr(event, name) for name in chain.FIELD_NAMES)
+        event.entry_hash = chain.entry_hash(previous, leaf)
+        event.save(force_insert=True)
+        return event
+
+
+def record(
+    action: str,
+    *,
+    object_type: str = "",
+    object_id="",
+    case_id=None,
+    case_number: str = "",
+    municipality_id: int | None = None,
+    part: str = "",
+    justification: str = "",
+    detail: dict | None = None,
+    actor: Actor | None = None,
+) -> AuditEvent:
+    """Append one event. Identifiers only: no name, address or narrative goes in here.
+
+    `municipality_id` is the municipality the event concerns (the case's);
+    it defaults to the actor's.
+    """
+    actor = actor or current_actor()
+    event = _append(
+        {
+            # Stored and hashed at the microsecond, as both databases keep it.
+            "occurred_at": timezone.now(),
+            "action": str(action),
+            "actor_id": actor.user_id,
+            "actor_institution_id": actor.institution_id,
+            "actor_municipality_id": actor.municipality_id,
+            "municipality_id": municipality_id
+            if municipality_id is not None
+            else actor.municipality_id,
+            "object_type": object_type,
+            "object_id": str(object_id or ""),
+            "case_id": chain.uuid_text(case_id) if case_id else None,
+            "case_number": case_number or "",
+            "part": part,
+            "ip_address": actor.ip_address or "",
+            "justification": justification or "",
+            "detail": chain.canonical_detail(detail),
+        }
+    )
+    for kind in _flags_for(event):
+        Flag.objects.create(
+            event=event,
+            kind=kind,
+            raised_at=event.occurred_at,
+            municipality_id=event.municipality_id,
+            actor_id=event.actor_id,
+        )
+    return event
+
+
+# --- Flags -------------------------------------------------------------------
+
+CASE_READS = frozenset(
+    {Action.CASE_VIEWED, Action.PART_VIEWED, Action.DOCUMENT_DOWNLOADED, Action.EXPORTED}
+)
+
+
+def _working_hours(moment) -> bool:
+    local = timezone.localtime(moment, ZoneInfo(settings.TIME_ZONE))
+    start, end = settings.MBROJTJE_WORKING_HOURS
+    return local.isoweekday() in settings.MBROJTJE_WORKING_DAYS and start <= local.hour < end
+
+
+def _flags_for(event: AuditEvent) -> list[str]:
+    flags = []
+    if event.action == Action.BREAK_GLASS:
+        flags.append(FlagKind.BREAK_GLASS)
+    if event.action == Action.LOCKED_OUT or (
+        event.action == Action.SIGN_IN_FAILED and _repeated_failures(event)
+    ):
+        flags.append(FlagKind.FAILED_SIGN_INS)
+    if event.action not in CASE_READS or event.actor_id is None:
+        return flags
+    if not _working_hours(event.occurred_at):
+        flags.append(FlagKind.AFTER_HOURS)
+    if (
+        event.actor_municipality_id is not None
+        and event.municipality_id is not None
+        and event.actor_municipality_id != event.municipality_id
+    ):
+        flags.append(FlagKind.OUTSIDE_MUNICIPALITY)
+    if event.action == Action.CASE_VIEWED and _opening_many_cases(event):
+        flags.append(FlagKind.MANY_CASES)
+    return flags
+
+
+def _repeated_failures(event: AuditEvent) -> bool:
+    """The failures from this address reach the lock-out threshold (names unknown to us too)."""
+    if not event.ip_address:
+        return False
+    since = event.occurred_at - timedelta(minutes=settings.MBROJTJE_LOCKOUT_MINUTES)
+    failures = AuditEvent.objects.filter(
+        action=Action.SIGN_IN_FAILED, ip_address=event.ip_address, occurred_at__gte=since
+    )
+    # Raise once when the threshold is reached, not again for each further failure.
+    return failures.count() == settings.MBROJTJE_LOCKOUT_THRESHOLD
+
+
+def _opening_many_cases(event: AuditEvent) -> bool:
+    since = event.occurred_at - timedelta(minutes=settings.MBROJTJE_AUDIT_MANY_CASES_MINUTES)
+    recent = AuditEvent.objects.filter(
+        actor_id=event.actor_id, occurred_at__gte=since, action=Action.CASE_VIEWED
+    )
+    if recent.values("case_number").distinct().count() < settings.MBROJTJE_AUDIT_MANY_CASES:
+        return False
+    # One flag per burst: none already raised for this user in the window.
+    return not Flag.objects.filter(
+        actor_id=event.actor_id, kind=FlagKind.MANY_CASES, raised_at__gte=since
+    ).exists()
+
+
+class AlreadyReviewed(Exception):
+    pass
+
+
+def flag_review(*, by, flag: Flag, comment: str) -> FlagReview:
+    """Close a flag with the officer's comment; the review is itself an audit event."""
+    comment = comment.strip()
+    if not comment:
+        raise ValueError("a review needs a comment")
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                review = FlagReview.objects.create(
+                    flag=flag, reviewer_id=by.pk, reviewed_at=timezone.now(), comment=comment
+                )
+        except IntegrityError as error:
+            raise AlreadyReviewed from error
+        record(
+            Action.FLAG_REVIEWED,
+            object_type="audit.flag",
+            object_id=flag.pk,
+            municipality_id=flag.municipality_id,
+            detail={"event": flag.event_id, "kind": flag.kind},
+        )
+    return review
+
+
+# --- Checkpoints -------------------------------------------------------------
+
+
+def lane_heads() -> list[tuple[int, int, bytes]]:
+    """(lane, seq, entry hash) of the last committed event of every lane."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT e.lane, e.seq, e.entry_hash FROM audit_auditevent e "
+            "JOIN (SELECT lane, MAX(seq) AS seq FROM audit_auditevent GROUP BY lane) h "
+            "ON e.lane = h.lane AND e.seq = h.seq ORDER BY e.lane"
+        )
+        return [(lane, seq, bytes(digest)) for lane, seq, digest in cursor.fetchall()]
+
+
+def checkpoint_make(*, signer, anchors_every: int = 16) -> Checkpoint:
+    """Sign the heads of all lanes, chained to the previous checkpoint.
+
+    Besides the heads, the payload carries the hash of every `anchors_every`-th
+    event since the previous checkpoint: if somebody later rewrites the chain,
+    `audit_verify` can name the stretch of events that changed, not only the lane.
+    """
+    from .signing import append_to_file, payload_digest
+
+    with transaction.atomic():
+        previous = Checkpoint.objects.order_by("-number").first()
+        heads = lane_heads()
+        since = json.loads(previous.payload)["lanes"] if previous else {}
+        anchors = {}
+        with connection.cursor() as cursor:
+            for lane, seq, _ in heads:
+                start = since.get(str(lane), [0])[0]
+                cursor.execute(
+                    "SELECT seq, entry_hash FROM audit_auditevent WHERE lane = %s "
+                    "AND seq > %s AND seq <= %s AND seq %% %s = 0 ORDER BY seq",
+                    [lane, start, seq, anchors_every],
+                )
+                anchors[str(lane)] = [[s, bytes(h).hex()] for s, h in cursor.fetchall()]
+        payload = {
+            "number": previous.number + 1 if previous else 1,
+            "made_at": timezone.now().isoformat(),
+            "events": sum(seq for _, seq, _ in heads),
+            "lanes": {str(lane): [seq, digest.hex()] for lane, seq, digest in heads},
+            "anchors": anchors,
+            "previous": payload_digest(previous.payload) if previous else "",
+        }
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        made = Checkpoint.objects.create(
+            number=payload["number"],
+            made_at=timezone.now(),
+            events=payload["events"],
+            payload=text,
+            signature=signer.sign(text.encode()).hex(),
+        )
+    # Outside the database too, once committed: `audit_verify` trusts the file,
+    # and a checkpoint in the file but not in the table means one was deleted.
+    append_to_file(made)
+    return made
