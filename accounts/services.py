@@ -14,6 +14,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.context import Actor, current_actor
+from audit.models import Action
+from audit.services import record
 from encryption.blind_index import blind_index
 
 from .models import (
@@ -70,16 +73,52 @@ class StaleEdit(Exception):
 # --- Signing in -------------------------------------------------------------
 
 
+def _account_event(action: str, account: User | None, **detail) -> None:
+    """An event about signing in to `account`, whoever is (or is not yet) signed in."""
+    record(
+        action,
+        object_type="accounts.user",
+        object_id=account.pk if account else "",
+        actor=Actor.of(account, current_actor().ip_address),
+        detail=detail,
+    )
+
+
+def _administered(account: User, what: str, **detail) -> None:
+    record(
+        Action.ACCOUNT_ADMINISTERED,
+        object_type="accounts.user",
+        object_id=account.pk,
+        municipality_id=account.municipality_id,
+        detail={"what": what, **detail},
+    )
+
+
+def signed_in(*, user: User, factor: str) -> None:
+    """Record a completed sign-in step: the password, then the second factor."""
+    _account_event(Action.SIGNED_IN, user, factor=factor)
+
+
+def signed_out(*, user: User) -> None:
+    _account_event(Action.SIGNED_OUT, user)
+
+
 def sign_in_check_password(*, request, username: str, password: str) -> User | None:
     """The user whose password this is, or None; refuses a locked account without checking."""
     user = User.objects.filter(username=username).first()
     if user is not None and user.is_locked():
+        _account_event(Action.SIGN_IN_FAILED, user, reason="locked")
         raise AccountLocked(user.locked_until)
     authenticated = authenticate(request, username=username, password=password)
     if authenticated is None:
+        # Which username was typed is not kept: it may be a password typed in the wrong box.
+        _account_event(
+            Action.SIGN_IN_FAILED, user, reason="password" if user else "unknown_account"
+        )
         if user is not None and user.is_active:
             _count_failure(user)
         return None
+    signed_in(user=authenticated, factor="password")
     return authenticated
 
 
@@ -100,12 +139,15 @@ def second_factor_verify(*, user: User, token: str):
         _refuse_while_throttled(candidates)
     except SecondFactorThrottled:
         # A try while the devices wait still counts towards the lock-out.
+        _account_event(Action.SECOND_FACTOR_FAILED, user, reason="throttled")
         _count_failure(user)
         raise
     for device in candidates:
         if device.verify_token(token):
             User.objects.filter(pk=user.pk).update(failed_sign_in_count=0)
+            signed_in(user=user, factor=type(device).__name__)
             return device
+    _account_event(Action.SECOND_FACTOR_FAILED, user)
     _count_failure(user)
     return None
 
@@ -128,6 +170,7 @@ def _count_failure(user: User) -> None:
     if user.failed_sign_in_count >= settings.MBROJTJE_LOCKOUT_THRESHOLD:
         until = timezone.now() + timedelta(minutes=settings.MBROJTJE_LOCKOUT_MINUTES)
         User.objects.filter(pk=user.pk).update(failed_sign_in_count=0, locked_until=until)
+        _account_event(Action.LOCKED_OUT, user, until=until.isoformat())
         raise AccountLocked(until)
 
 
@@ -157,6 +200,7 @@ def authenticator_confirm(*, user: User, token: str) -> tuple[AuthenticatorDevic
     # Verified outside the transaction below, so that a wrong code is still
     # counted when the error rolls the transaction back.
     if not device.verify_token(token):
+        _account_event(Action.SECOND_FACTOR_FAILED, user, reason="enrolment")
         _count_failure(user)
         raise ValidationError(
             _("The code is not right. Check the time on your phone and type the newest code.")
@@ -166,6 +210,7 @@ def authenticator_confirm(*, user: User, token: str) -> tuple[AuthenticatorDevic
         device.save()
         AuthenticatorDevice.objects.filter(user=user, confirmed=False).delete()
         User.objects.filter(pk=user.pk).update(failed_sign_in_count=0)
+        signed_in(user=user, factor="enrolment")
         return device, backup_codes_replace(user=user)
 
 
@@ -182,6 +227,7 @@ def backup_codes_replace(*, user: User) -> list[str]:
         )
         for code in codes
     )
+    _administered(user, "backup_codes_replaced")
     return codes
 
 
@@ -308,6 +354,7 @@ def _account_insert(
     user.full_clean()
     user.save()
     _set_roles(by=by, user=user, roles=roles)
+    _administered(user, "created", roles=sorted(roles))
     return NewAccount(user=user, temporary_password=password)
 
 
@@ -340,6 +387,7 @@ def account_update(
     account.full_clean()
     account.save()
     _set_roles(by=by, user=account, roles=roles)  # also moves the institution's group
+    _administered(account, "updated", roles=sorted(roles), institution=account.institution_id)
     return account
 
 
@@ -387,6 +435,7 @@ def account_set_active(*, by: User, account: User, active: bool) -> User:
     account.is_active = active
     account.version += 1
     account.save()
+    _administered(account, "activated" if active else "deactivated")
     return account
 
 
@@ -399,6 +448,7 @@ def account_second_factor_reset(*, by: User, account: User) -> None:
     _require_manager_of(by, account)
     AuthenticatorDevice.objects.filter(user=account).delete()
     BackupCodeDevice.objects.filter(user=account).delete()
+    _administered(account, "second_factor_reset")
 
 
 @transaction.atomic
@@ -411,6 +461,7 @@ def account_password_reset(*, by: User, account: User) -> str:
     account.must_change_password = True
     account.version += 1
     account.save()
+    _administered(account, "password_reset")
     return password
 
 
@@ -423,6 +474,7 @@ def account_unlock(*, by: User, account: User) -> None:
         model.objects.filter(user=account).update(
             throttling_failure_count=0, throttling_failure_timestamp=None
         )
+    _administered(account, "unlocked")
 
 
 # --- The user's own account ---------------------------------------------------
@@ -438,3 +490,4 @@ def password_change(*, user: User, old_password: str, new_password: str) -> None
     user.set_password(new_password)
     user.must_change_password = False
     user.save()
+    _administered(user, "password_changed")

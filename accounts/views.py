@@ -62,6 +62,7 @@ def sign_in(request):
 
 @require_POST
 def sign_out(request):
+    services.signed_out(user=request.user)
     auth.logout(request)
     messages.info(request, _("You have signed out."))
     return redirect("accounts:sign_in")

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import AdministrativeUnit, Institution
 from protocol import access, services
+from protocol.auditing import case_opened, cases_listed
 from protocol.models import CaseKind, PersonRole
 from protocol.selectors import case_for
 from protocol.stages import TransitionNotAllowed
@@ -67,6 +68,7 @@ def register(request):
             )
         except services.PossibleDuplicate as possible:
             duplicate = possible
+            cases_listed(request, numbers=possible.case_numbers, detail={"hidden": possible.hidden})
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -93,6 +95,7 @@ def measure_new(request, number):
         else:
             messages.success(request, _("Saved."))
             return redirect(case.get_absolute_url() + "#measures")
+    case_opened(request, case)
     return render(
         request,
         "protocol/case_form.html",

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from accounts.models import AdministrativeUnit, Institution
 from protocol import access
 from protocol.access import Part, visible_cases
+from protocol.auditing import case_opened, cases_listed
 from protocol.models import Case, CaseKind, PersonRole
 from protocol.services import PersonData, PossibleDuplicate, StaleEdit
 from protocol.stages import TransitionNotAllowed
@@ -71,6 +72,7 @@ def _changeable_case(request, number: str, part: str) -> Case:
     user = request.user
     if not (access.can_view_part(user, case, part) and access.can_change_case(user, case)):
         raise Http404
+    case_opened(request, case, parts=[part])
     return case
 
 
@@ -138,6 +140,7 @@ def register(request):
             )
         except PossibleDuplicate as possible:
             duplicate = possible
+            cases_listed(request, numbers=possible.case_numbers, detail={"hidden": possible.hidden})
         except ValidationError as error:
             _add_service_error(form, error)
         except TransitionNotAllowed as refusal:

@@ -26,7 +26,31 @@ class ProtocolConfig(AppConfig):
     verbose_name = _("Protocol")
 
     def ready(self):
+        from django.db.models.signals import post_delete, post_save
+        from simple_history.signals import post_create_historical_record
+
+        from . import auditing
         from .access import forget_permission_ids
+        from .models import CaseGroupObjectPermission, CaseUserObjectPermission
+
+        # Every change of a model with history, and every grant or removal of
+        # access to a case, whichever code path made it, reaches the audit trail.
+        post_create_historical_record.connect(
+            auditing.history_recorded, weak=False, dispatch_uid="protocol-audit-history"
+        )
+        for model in (CaseUserObjectPermission, CaseGroupObjectPermission):
+            post_save.connect(
+                auditing.permission_saved,
+                sender=model,
+                weak=False,
+                dispatch_uid=f"protocol-audit-grant-{model.__name__}",
+            )
+            post_delete.connect(
+                auditing.permission_deleted,
+                sender=model,
+                weak=False,
+                dispatch_uid=f"protocol-audit-revoke-{model.__name__}",
+            )
 
         # Permission rows are made anew after a flush (tests), with new ids.
         post_migrate.connect(

@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_safe
 
 from . import documents
+from .auditing import case_opened, part_opened
 from .models import Document, DocumentCategory
 from .selectors import case_for
 
@@ -116,6 +117,7 @@ def _upload(request, number):
         else:
             messages.success(request, _("The document was uploaded."))
             return redirect(case.get_absolute_url() + "#documents")
+    case_opened(request, case)
     return render(
         request,
         "protocol/documents/upload.html",
@@ -148,6 +150,9 @@ def download(request, number, pk):
             {"case": case, "document": document},
             status=500,
         )
+    part_opened(
+        request, case, part="documents", object_type="protocol.document", object_id=document.pk
+    )
     response = HttpResponse(content, content_type=document.content_type)
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=documents.download_filename(document)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Municipality
 
 from . import access
+from .auditing import case_opened, cases_listed
 from .forms import VersionedForm
 from .models import CaseTransfer, TransferState
 from .selectors import case_for
@@ -120,6 +121,7 @@ def transfer_new(request, number):
         else:
             messages.success(request, _("The transfer has been requested."))
             return redirect(case)
+    case_opened(request, case)
     return render(
         request,
         "protocol/transfers/request.html",
@@ -162,6 +164,7 @@ def _incoming_page(request, *, failed=None):
         if failed and failed[0] == transfer.pk:
             form = failed[1]
         rows.append({"transfer": transfer, "form": form})
+    cases_listed(request, [row["transfer"].case for row in rows])
     return render(request, "protocol/transfers/incoming.html", {"rows": rows})
 
 

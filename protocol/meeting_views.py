@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Institution
 
 from . import access
+from .auditing import cases_listed
 from .forms import MeetingForm, MeetingRecordForm
 from .models import MeetingKind, Stage
 from .services import StaleEdit
@@ -97,6 +98,7 @@ def meeting_detail(request, pk):
         {"case": case, "can_open": access.can_view_case(user, case)}
         for case in meeting.cases.order_by("number")
     ]
+    cases_listed(request, [row["case"] for row in agenda], detail={"meeting": str(meeting.pk)})
     return render(
         request,
         "protocol/meetings/detail.html",

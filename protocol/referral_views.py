@@ -14,6 +14,7 @@ from accounts.models import Institution
 from accounts.roles import Role
 
 from . import access
+from .auditing import case_opened, cases_listed, part_opened
 from .forms import ReferralActionForm, ReferralAnswerForm, ReferralForm, ReferralRevokeForm
 from .models import Referral, ReferralState
 from .selectors import case_for
@@ -34,6 +35,7 @@ def inbox(request):
     state = request.GET.get("state", "")
     referrals = Referral.objects.filter(institution_id=user.institution_id).select_related("case")
     rows = [referral for referral in referrals if not state or referral.shown_state == state]
+    cases_listed(request, [referral.case for referral in rows])
     return render(
         request,
         "protocol/referrals/inbox.html",
@@ -87,6 +89,13 @@ def referral_detail(request, pk):
             answer_form = form
         else:
             action_form = form
+    part_opened(
+        request,
+        referral.case,
+        part=",".join(referral.parts),
+        object_type="protocol.referral",
+        object_id=referral.pk,
+    )
     return render(
         request,
         "protocol/referrals/detail.html",
@@ -130,6 +139,7 @@ def referral_new(request, number):
         else:
             messages.success(request, _("The case has been referred."))
             return redirect(case.get_absolute_url() + "#referrals")
+    case_opened(request, case)
     return render(
         request,
         "protocol/case_form.html",

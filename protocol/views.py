@@ -12,6 +12,7 @@ from accounts.models import AdministrativeUnit, Institution
 from accounts.roles import CASE_ROLES
 
 from . import access, services
+from .auditing import case_opened, cases_listed
 from .deadlines import case_deadlines
 from .documents import documents_visible
 from .forms import (
@@ -55,6 +56,7 @@ def case_list(request):
         )
     page = Paginator(cases_list(user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
     access.prefetch_permissions(user, list(page.object_list))
+    cases_listed(request, page.object_list, searched=bool(filters.query))
     rows = [
         {
             "case": case,
@@ -134,6 +136,7 @@ def case_detail(request, number):
         ),
     }
     context["linked"] = [c for c in context["linked"] if access.can_view_case(user, c)]
+    case_opened(request, case, parts=[part for part, shown in can.items() if shown])
     return render(request, "protocol/case_detail.html", context)
 
 
@@ -174,6 +177,7 @@ def _record(request, number, form_class, save, title, *, form_kwargs=None, initi
         else:
             messages.success(request, _("Saved."))
             return redirect(case)
+    case_opened(request, case)
     return render(request, "protocol/case_form.html", {"case": case, "form": form, "title": title})
 
 

@@ -14,6 +14,27 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _audit_tables_emptied_after_transactional_tests(request):
+    """Let the flush after a transactional test empty the append-only audit tables.
+
+    The triggers refuse DELETE and TRUNCATE, which is how Django empties the
+    database after such a test; they are dropped just before, and the
+    post_migrate that follows the flush puts them back.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = {"transactional_db", "live_server"} & set(request.fixturenames) or (
+        marker is not None and marker.kwargs.get("transaction", False)
+    )
+    yield
+    if transactional:
+        from django.db import connection
+
+        from audit.protection import remove
+
+        remove(connection)
+
+
 @pytest.fixture
 def municipality(db):
     return MunicipalityFactory(name="Durrës", code="DR")

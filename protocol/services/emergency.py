@@ -20,6 +20,7 @@ from accounts.models import User
 from accounts.roles import Role
 
 from .. import access
+from ..auditing import emergency_access_opened
 from ..models import Case, EmergencyAccess
 from ..stages import TransitionNotAllowed
 
@@ -89,6 +90,7 @@ def emergency_access_open(*, by: User, case_number: str, justification: str) -> 
     )
     grant.full_clean()
     grant.save()
+    emergency_access_opened(grant)
     access.forget_emergency_access(by)
     return grant
 

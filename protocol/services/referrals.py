@@ -19,6 +19,7 @@ from accounts.notifications import notify
 from accounts.roles import Role
 
 from .. import access
+from ..auditing import referral_event
 from ..models import (
     OPEN_REFERRAL_STATES,
     Case,
@@ -95,6 +96,7 @@ def referral_create(
     )
     referral.full_clean()
     referral.save()
+    referral_event(referral, "made")
     access.sync_referral_access(case, institution.pk)
     _notify_members(referral, NotificationKind.REFERRAL_NEW)
     return referral
@@ -139,6 +141,7 @@ def _end(referral: Referral, state: str) -> None:
     referral.closed_at = timezone.now()
     referral.version += 1
     referral.save()
+    referral_event(referral, state)
     access.sync_referral_access(referral.case, referral.institution_id)
 
 
@@ -161,6 +164,7 @@ def referral_answer(
         referral.state = ReferralState.ACCEPTED
         referral.version += 1
         referral.save()
+        referral_event(referral, "accepted")
     else:
         _end(referral, ReferralState.DECLINED)
     _notify_workers(referral, NotificationKind.REFERRAL_ANSWERED)
@@ -188,6 +192,7 @@ def referral_record_action(
         referral.state = ReferralState.IN_PROGRESS
         referral.version += 1
         referral.save()
+        referral_event(referral, "action_recorded")
     _notify_workers(referral, NotificationKind.REFERRAL_ACTION)
     return referral
 

@@ -1,0 +1,158 @@
+"""What cases tell the audit trail: reads, changes and grants, as identifiers.
+
+`audit.services.record` is the one writer; this module knows what a case is
+(its number, its municipality, the record a row belongs to) so that the audit
+app does not have to.
+"""
+
+from audit.models import Action
+from audit.services import record
+
+from .models import Case
+
+
+def case_opened(request, case: Case, *, parts=(), action=Action.CASE_VIEWED, detail=None) -> None:
+    """A page showing `case` was rendered for the request's user; `parts` are those it showed."""
+    match = getattr(request, "resolver_match", None)
+    record(
+        action,
+        object_type="protocol.case",
+        object_id=case.pk,
+        case_id=case.pk,
+        case_number=case.number,
+        municipality_id=case.municipality_id,
+        part=",".join(parts),
+        detail={"page": match.view_name if match else "", **(detail or {})},
+    )
+
+
+def part_opened(request, case: Case, *, part: str, object_type: str, object_id) -> None:
+    """One record of a part (a document, a referral) was read."""
+    action = (
+        Action.DOCUMENT_DOWNLOADED if object_type == "protocol.document" else Action.PART_VIEWED
+    )
+    record(
+        action,
+        object_type=object_type,
+        object_id=object_id,
+        case_id=case.pk,
+        case_number=case.number,
+        municipality_id=case.municipality_id,
+        part=part,
+    )
+
+
+def cases_listed(request, cases=(), *, numbers=(), searched: bool = False, detail=None) -> None:
+    """A list page showed these cases (or case numbers). Never the search words: they may
+    be a name."""
+    match = getattr(request, "resolver_match", None)
+    numbers = sorted({case.number for case in cases} | set(numbers))
+    record(
+        Action.CASES_LISTED,
+        object_type="protocol.case",
+        detail={
+            "page": match.view_name if match else "",
+            "cases": numbers,
+            "count": len(numbers),
+            "searched": searched,
+            **(detail or {}),
+        },
+    )
+
+
+# --- Changes, from django-simple-history --------------------------------------
+
+_HISTORY_ACTIONS = {"+": Action.CREATED, "~": Action.CHANGED, "-": Action.DELETED}
+# How a row reaches its case, for the models that do not point at it directly.
+_CASE_PATHS = ("case", "plan.case", "order.case", "child_case")
+
+
+def _case_of(instance) -> Case | None:
+    if isinstance(instance, Case):
+        return instance
+    for path in _CASE_PATHS:
+        current = instance
+        for name in path.split("."):
+            if getattr(current, f"{name}_id", None) is None:
+                current = None
+                break
+            current = getattr(current, name)
+        if isinstance(current, Case):
+            return current
+    return None
+
+
+def history_recorded(sender, instance, history_instance, **kwargs) -> None:
+    """Every saved change of a model with history becomes an audit event, in its transaction."""
+    case = _case_of(instance)
+    municipality_id = case.municipality_id if case else getattr(instance, "municipality_id", None)
+    record(
+        _HISTORY_ACTIONS[history_instance.history_type],
+        object_type=instance._meta.label_lower,
+        object_id=instance.pk,
+        case_id=case.pk if case else None,
+        case_number=case.number if case else "",
+        municipality_id=municipality_id,
+        detail={"history_id": history_instance.pk},
+    )
+
+
+# --- Grants and removals of access ---------------------------------------------
+
+
+def permission_saved(sender, instance, created, **kwargs) -> None:
+    if created:
+        _permission_event(Action.ACCESS_GRANTED, instance)
+
+
+def permission_deleted(sender, instance, **kwargs) -> None:
+    _permission_event(Action.ACCESS_REVOKED, instance)
+
+
+def _permission_event(action, permission) -> None:
+    case = permission.content_object
+    holder = (
+        {"user": permission.user_id}
+        if hasattr(permission, "user_id")
+        else {"group": permission.group.name}
+    )
+    record(
+        action,
+        object_type="protocol.case",
+        object_id=case.pk,
+        case_id=case.pk,
+        case_number=case.number,
+        municipality_id=case.municipality_id,
+        detail={"permission": permission.permission.codename, **holder},
+    )
+
+
+def referral_event(referral, event: str) -> None:
+    """A referral was made, answered, acted on, revoked, closed or expired."""
+    case = referral.case
+    record(
+        Action.REFERRAL,
+        object_type="protocol.referral",
+        object_id=referral.pk,
+        case_id=case.pk,
+        case_number=case.number,
+        municipality_id=case.municipality_id,
+        part=",".join(referral.parts),
+        justification=referral.legal_basis or "",
+        detail={"event": event, "institution": referral.institution_id, "state": referral.state},
+    )
+
+
+def emergency_access_opened(grant) -> None:
+    """The justification's words stay encrypted in the grant, which the officer opens from
+    the flag: an append-only trail could never redact a name written into it."""
+    case = grant.case
+    record(
+        Action.BREAK_GLASS,
+        object_type="protocol.emergencyaccess",
+        object_id=grant.pk,
+        case_id=case.pk,
+        case_number=case.number,
+        municipality_id=case.municipality_id,
+        detail={"expires_at": grant.expires_at.isoformat()},
+    )
