@@ -84,9 +84,11 @@ def _account_event(action: str, account: User | None, **detail) -> None:
     )
 
 
-def _administered(account: User, what: str, **detail) -> None:
+def _administered(by: User | None, account: User, what: str, **detail) -> None:
+    """An administrative action on `account`; `by` is None for the server's command line."""
     record(
         Action.ACCOUNT_ADMINISTERED,
+        actor=Actor.of(by, current_actor().ip_address) if by else None,
         object_type="accounts.user",
         object_id=account.pk,
         municipality_id=account.municipality_id,
@@ -227,7 +229,7 @@ def backup_codes_replace(*, user: User) -> list[str]:
         )
         for code in codes
     )
-    _administered(user, "backup_codes_replaced")
+    _administered(user, user, "backup_codes_replaced")
     return codes
 
 
@@ -354,7 +356,7 @@ def _account_insert(
     user.full_clean()
     user.save()
     _set_roles(by=by, user=user, roles=roles)
-    _administered(user, "created", roles=sorted(roles))
+    _administered(by, user, "created", roles=sorted(roles))
     return NewAccount(user=user, temporary_password=password)
 
 
@@ -387,7 +389,7 @@ def account_update(
     account.full_clean()
     account.save()
     _set_roles(by=by, user=account, roles=roles)  # also moves the institution's group
-    _administered(account, "updated", roles=sorted(roles), institution=account.institution_id)
+    _administered(by, account, "updated", roles=sorted(roles), institution=account.institution_id)
     return account
 
 
@@ -435,7 +437,7 @@ def account_set_active(*, by: User, account: User, active: bool) -> User:
     account.is_active = active
     account.version += 1
     account.save()
-    _administered(account, "activated" if active else "deactivated")
+    _administered(by, account, "activated" if active else "deactivated")
     return account
 
 
@@ -448,7 +450,7 @@ def account_second_factor_reset(*, by: User, account: User) -> None:
     _require_manager_of(by, account)
     AuthenticatorDevice.objects.filter(user=account).delete()
     BackupCodeDevice.objects.filter(user=account).delete()
-    _administered(account, "second_factor_reset")
+    _administered(by, account, "second_factor_reset")
 
 
 @transaction.atomic
@@ -461,7 +463,7 @@ def account_password_reset(*, by: User, account: User) -> str:
     account.must_change_password = True
     account.version += 1
     account.save()
-    _administered(account, "password_reset")
+    _administered(by, account, "password_reset")
     return password
 
 
@@ -474,7 +476,7 @@ def account_unlock(*, by: User, account: User) -> None:
         model.objects.filter(user=account).update(
             throttling_failure_count=0, throttling_failure_timestamp=None
         )
-    _administered(account, "unlocked")
+    _administered(by, account, "unlocked")
 
 
 # --- The user's own account ---------------------------------------------------
@@ -490,4 +492,4 @@ def password_change(*, user: User, old_password: str, new_password: str) -> None
     user.set_password(new_password)
     user.must_change_password = False
     user.save()
-    _administered(user, "password_changed")
+    _administered(user, user, "password_changed")

@@ -5,6 +5,7 @@
 app does not have to.
 """
 
+from audit.context import Actor, current_actor
 from audit.models import Action
 from audit.services import record
 
@@ -86,6 +87,10 @@ def history_recorded(sender, instance, history_instance, **kwargs) -> None:
     """Every saved change of a model with history becomes an audit event, in its transaction."""
     case = _case_of(instance)
     municipality_id = case.municipality_id if case else getattr(instance, "municipality_id", None)
+    actor = current_actor()
+    if actor.user_id is None and history_instance.history_user_id is not None:
+        # Outside a request (a command, the demo's seeding) the service named who acted.
+        actor = Actor.of(history_instance.history_user, actor.ip_address)
     record(
         _HISTORY_ACTIONS[history_instance.history_type],
         object_type=instance._meta.label_lower,
@@ -94,6 +99,7 @@ def history_recorded(sender, instance, history_instance, **kwargs) -> None:
         case_number=case.number if case else "",
         municipality_id=municipality_id,
         detail={"history_id": history_instance.pk},
+        actor=actor,
     )
 
 

@@ -261,6 +261,7 @@ def test_a_forged_checkpoint_is_caught_by_the_signature(checkpoint_keys):
 
 def test_a_rolled_back_write_leaves_no_event_and_no_gap(checkpoint_keys):
     fill(3)
+
     def failing_change():
         with transaction.atomic():
             record(Action.CHANGED, object_type="protocol.case", case_number="DR-2026-0100")
