@@ -63,7 +63,10 @@ demo: export DJANGO_DEBUG := 1
 demo: install
 	@mkdir -p var/static
 	$(MANAGE) migrate --noinput
+	$(MANAGE) audit_keygen --if-missing
 	$(MANAGE) seed_demo
+	$(MANAGE) audit_checkpoint
+	$(MANAGE) audit_verify
 	$(MANAGE) runserver 127.0.0.1:8000
 
 test: export DJANGO_DEBUG := 1

@@ -4,12 +4,15 @@ invariant, permission and deadline holds as it would in use."""
 import random
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Institution
 from accounts.roles import Role
+from audit.context import Actor, acting
+from audit.models import Action, AuditEvent
 
-from . import services
+from . import auditing, services
 from .models import Case, CaseKind, PersonRole, ProtectionNeed, Relationship, Stage
 
 # Invented people. None shares a name with the demo staff (accounts.demo), whose
@@ -286,34 +289,41 @@ def seed_cases(municipality, *, seed: int, dv_assess=None, dv_parts=None) -> lis
             summary = rng.choice(DV_REPORTS)
         # Early stages were reported recently; some are late on purpose (overdue).
         days_ago = rng.randint(0, 4) if stage == Stage.REGISTERED else rng.randint(15, 200)
-        case = services.case_register(
-            by=worker,
-            kind=kind,
-            people=people,
-            needs=needs,
-            reported_risk_level=rng.choice(["high", "medium", "low"]),
-            reported_at=timezone.now() - timedelta(days=days_ago, hours=rng.randint(0, 20)),
-            report_channel=rng.choice(["phone", "in_person", "referral", "written"]),
-            reporter_kind=rng.choice(["school", "police", "health", "family", "neighbour"]),
-            reporter_details="",
-            summary=summary,
-            administrative_unit=rng.choice(units) if units else None,
-        )
-        is_dv = kind == CaseKind.DV
-        case = _advance(
-            case,
-            stage,
-            worker=worker,
-            supervisor=supervisor,
-            rng=rng,
-            institutions=institutions,
-            assess=dv_assess if is_dv and dv_assess else _assess,
-        )
-        if is_dv and dv_parts and case.is_open:
-            dv_parts(case=case, by=worker, rng=rng)
-            case.refresh_from_db()
+        # Attributed to the worker in the audit trail, as if done at their desk.
+        with acting(_demo_actor(worker)):
+            case = services.case_register(
+                by=worker,
+                kind=kind,
+                people=people,
+                needs=needs,
+                reported_risk_level=rng.choice(["high", "medium", "low"]),
+                reported_at=timezone.now() - timedelta(days=days_ago, hours=rng.randint(0, 20)),
+                report_channel=rng.choice(["phone", "in_person", "referral", "written"]),
+                reporter_kind=rng.choice(["school", "police", "health", "family", "neighbour"]),
+                reporter_details="",
+                summary=summary,
+                administrative_unit=rng.choice(units) if units else None,
+            )
+            is_dv = kind == CaseKind.DV
+            case = _advance(
+                case,
+                stage,
+                worker=worker,
+                supervisor=supervisor,
+                rng=rng,
+                institutions=institutions,
+                assess=dv_assess if is_dv and dv_assess else _assess,
+            )
+            if is_dv and dv_parts and case.is_open:
+                dv_parts(case=case, by=worker, rng=rng)
+                case.refresh_from_db()
         made.append(case)
     return made
+
+
+def _demo_actor(user) -> Actor:
+    # Invented addresses of the municipal network, one per account.
+    return Actor.of(user, f"10.20.{user.municipality_id or 0}.{10 + user.pk % 200}")
 
 
 def seed_referrals(municipality) -> int:
@@ -341,44 +351,46 @@ def seed_referrals(municipality) -> int:
         for case, state in zip(
             cases, ["new", "accepted", "in_progress", "done", "declined", "expired"], strict=False
         ):
-            referral = referral_services.referral_create(
-                by=case.owner,
-                case=case,
-                institution=institution,
-                parts=parts,
-                reason="Kërkohet ndërhyrja e institucionit sipas planit.",
-                urgency="urgent" if state == "new" else "normal",
-                legal_basis=basis,
-                due_date=timezone.localdate() + timedelta(days=3),
-            )
+            with acting(_demo_actor(case.owner)):
+                referral = referral_services.referral_create(
+                    by=case.owner,
+                    case=case,
+                    institution=institution,
+                    parts=parts,
+                    reason="Kërkohet ndërhyrja e institucionit sipas planit.",
+                    urgency="urgent" if state == "new" else "normal",
+                    legal_basis=basis,
+                    due_date=timezone.localdate() + timedelta(days=3),
+                )
             member = members[institution.pk]
-            if state in ("accepted", "in_progress", "done"):
-                referral_services.referral_answer(
-                    by=member,
-                    referral=referral,
-                    version=referral.version,
-                    accept=True,
-                    answer="Pranohet.",
-                )
-                referral.refresh_from_db()
-            if state in ("in_progress", "done"):
-                referral_services.referral_record_action(
-                    by=member,
-                    referral=referral,
-                    version=referral.version,
-                    action_taken="U lëshua urdhri paraprak i mbrojtjes."
-                    if institution == police
-                    else "U ndoq frekuentimi i shkollës.",
-                    done=state == "done",
-                )
-            if state == "declined":
-                referral_services.referral_answer(
-                    by=member,
-                    referral=referral,
-                    version=referral.version,
-                    accept=False,
-                    answer="Nuk është në kompetencën tonë.",
-                )
+            with acting(_demo_actor(member)):
+                if state in ("accepted", "in_progress", "done"):
+                    referral_services.referral_answer(
+                        by=member,
+                        referral=referral,
+                        version=referral.version,
+                        accept=True,
+                        answer="Pranohet.",
+                    )
+                    referral.refresh_from_db()
+                if state in ("in_progress", "done"):
+                    referral_services.referral_record_action(
+                        by=member,
+                        referral=referral,
+                        version=referral.version,
+                        action_taken="U lëshua urdhri paraprak i mbrojtjes."
+                        if institution == police
+                        else "U ndoq frekuentimi i shkollës.",
+                        done=state == "done",
+                    )
+                if state == "declined":
+                    referral_services.referral_answer(
+                        by=member,
+                        referral=referral,
+                        version=referral.version,
+                        accept=False,
+                        answer="Nuk është në kompetencën tonë.",
+                    )
             if state == "expired":
                 # Demo only: move the referral into the past, then let the clean-up expire it.
                 Referral.objects.filter(pk=referral.pk).update(
@@ -388,3 +400,82 @@ def seed_referrals(municipality) -> int:
                 referral_services.referrals_expire()
             made += 1
     return made
+
+
+def seed_activity(municipality, *, visitor=None) -> int:
+    """A working day of reads for the audit trail, with something for the officer to review.
+
+    Workers open their cases, the police read what was referred to them, the head
+    of the unit opens many cases in a row, a worker of another municipality
+    (`visitor`) opens a case with emergency access, and somebody guesses the
+    school's password until the account locks (then the administrator unlocks it).
+    Nothing if the municipality's cases were already read. Returns the events written.
+    """
+    from accounts.services import AccountLocked, account_unlock, sign_in_check_password
+
+    from .models import Referral, ReferralState
+    from .services.emergency import emergency_access_open
+
+    cases = Case.objects.filter(municipality=municipality).order_by("number")
+    if AuditEvent.objects.filter(
+        action=Action.CASE_VIEWED, municipality_id=municipality.pk
+    ).exists():
+        return 0
+    before = AuditEvent.objects.count()
+    staff = {
+        assignment_role: municipality.staff.filter(role_assignments__role=assignment_role).first()
+        for assignment_role in (
+            Role.CHILD_PROTECTION_WORKER,
+            Role.HEAD_OF_CPU,
+            Role.DV_COORDINATOR,
+            Role.MUNICIPAL_ADMINISTRATOR,
+        )
+    }
+    all_parts = ["identity", "risk", "incidents", "plan", "orders", "documents"]
+    for user in (staff[Role.CHILD_PROTECTION_WORKER], staff[Role.DV_COORDINATOR]):
+        with acting(_demo_actor(user)):
+            mine = list(cases.filter(owner=user).exclude(stage=Stage.CLOSED)[:8])
+            auditing.cases_listed(None, mine)
+            for case in mine:
+                auditing.case_opened(None, case, parts=all_parts)
+    head = staff[Role.HEAD_OF_CPU]
+    with acting(_demo_actor(head)):
+        # More cases than the flag's threshold, one after the other.
+        for case in cases.filter(kind=CaseKind.CHILD)[:18]:
+            auditing.case_opened(None, case, parts=all_parts)
+    for referral in Referral.objects.filter(
+        case__municipality=municipality,
+        state__in=[ReferralState.ACCEPTED, ReferralState.IN_PROGRESS],
+    ).select_related("case"):
+        member = municipality.staff.filter(institution_id=referral.institution_id).first()
+        with acting(_demo_actor(member)):
+            auditing.part_opened(
+                None,
+                referral.case,
+                part=",".join(referral.parts),
+                object_type="protocol.referral",
+                object_id=referral.pk,
+            )
+    if visitor is not None:
+        target = cases.filter(kind=CaseKind.CHILD).exclude(stage=Stage.CLOSED).last()
+        with acting(_demo_actor(visitor)):
+            emergency_access_open(
+                by=visitor,
+                case_number=target.number,
+                justification="Fëmija u soll në polici natën; duhej parë plani i mbrojtjes.",
+            )
+            auditing.case_opened(None, target, parts=all_parts)
+    school = municipality.staff.filter(role_assignments__role=Role.CCR_MEMBER).last()
+    with acting(Actor(ip_address="185.12.40.7")):
+        for _attempt in range(settings.MBROJTJE_LOCKOUT_THRESHOLD):
+            try:
+                sign_in_check_password(
+                    request=None,
+                    username=school.username,
+                    password="Pranvera2026!",  # noqa: S106 - a wrong guess, on purpose
+                )
+            except AccountLocked:
+                break
+    with acting(_demo_actor(staff[Role.MUNICIPAL_ADMINISTRATOR])):
+        account_unlock(by=staff[Role.MUNICIPAL_ADMINISTRATOR], account=school)
+    return AuditEvent.objects.count() - before

@@ -245,13 +245,11 @@ def test_a_referral_and_its_revocation_are_recorded_with_the_grants(worker, poli
 
 
 def test_break_glass_is_recorded_and_flagged_without_its_words(worker, municipality):
-    head = UserFactory(username="kreu2.dr", municipality=municipality, roles=[Role.HEAD_OF_CPU])
     case = register_child_case(worker)
     stranger = UserFactory(
         username="pmf2.dr", municipality=municipality, roles=[Role.CHILD_PROTECTION_WORKER]
     )
     justification = "Arta Hoxha u gjet natën në stacion, pa shoqërues."
-    del head
 
     written = events_during(
         lambda: emergency_services.emergency_access_open(

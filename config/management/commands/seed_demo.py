@@ -11,9 +11,10 @@ from accounts.models import (
     RoleAssignment,
     User,
 )
+from accounts.roles import Role
 from accounts.services import backup_codes_replace, role_groups_sync
 from dv_cases import demo as dv_demo
-from protocol.demo import seed_cases, seed_referrals
+from protocol.demo import seed_activity, seed_cases, seed_referrals
 
 # Backup codes printed per account: enough to sign in a few times in a demo.
 DEMO_CODES_SHOWN = 3
@@ -51,6 +52,22 @@ class Command(BaseCommand):
                 referrals = seed_referrals(municipality)
             if referrals:
                 self.stdout.write(f"{municipality}: {referrals} demo referrals.")
+        # Once every municipality has its cases: a worker of the other one breaks the glass.
+        municipalities = list(
+            Municipality.objects.filter(
+                code__in=[spec["code"] for spec in demo.MUNICIPALITIES]
+            ).order_by("code")
+        )
+        for municipality, other in zip(
+            municipalities, municipalities[1:] + municipalities[:1], strict=True
+        ):
+            visitor = other.staff.filter(
+                role_assignments__role=Role.CHILD_PROTECTION_WORKER
+            ).first()
+            with transaction.atomic():
+                events = seed_activity(municipality, visitor=visitor)
+            if events:
+                self.stdout.write(f"{municipality}: {events} audit events of a working day.")
         self._print(rows)
 
     def _seed(self):
