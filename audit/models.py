@@ -71,7 +71,7 @@ class AuditEvent(models.Model):
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     case_id = models.UUIDField(_("case id"), null=True, blank=True)
     case_number = models.CharField(_("case number"), max_length=32, blank=True)
-    part = models.CharField(_("part"), max_length=40, blank=True)
+    part = models.CharField(_("parts"), max_length=200, blank=True)
     ip_address = models.CharField(_("IP address"), max_length=45, blank=True)
     justification = models.TextField(_("justification"), blank=True)
     # Canonical JSON of identifiers and counts only (see audit.chain).

@@ -212,30 +212,48 @@ def flag_review(*, by, flag: Flag, comment: str) -> FlagReview:
 # --- Checkpoints -------------------------------------------------------------
 
 
-def lane_heads() -> list[tuple[int, int, bytes]]:
-    """(lane, seq, entry hash) of the last committed event of every lane."""
+def lane_heads(lanes) -> list[tuple[int, int, bytes]]:
+    """(lane, seq, entry hash) of the last committed event of each of `lanes` that has one.
+
+    One index lookup per lane: a GROUP BY would read the whole table.
+    """
+    heads = []
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT e.lane, e.seq, e.entry_hash FROM audit_auditevent e "
-            "JOIN (SELECT lane, MAX(seq) AS seq FROM audit_auditevent GROUP BY lane) h "
-            "ON e.lane = h.lane AND e.seq = h.seq ORDER BY e.lane"
-        )
-        return [(lane, seq, bytes(digest)) for lane, seq, digest in cursor.fetchall()]
+        for lane in lanes:
+            cursor.execute(
+                "SELECT seq, entry_hash FROM audit_auditevent WHERE lane = %s "
+                "ORDER BY seq DESC LIMIT 1",
+                [lane],
+            )
+            row = cursor.fetchone()
+            if row:
+                heads.append((lane, row[0], bytes(row[1])))
+    return heads
 
 
-def checkpoint_make(*, signer, anchors_every: int = 16) -> Checkpoint:
+def _known_lanes(previous: dict | None) -> range:
+    # Lanes the setting gives now, and any a checkpoint saw under an older setting.
+    seen = [int(lane) for lane in (previous or {}).get("lanes", {})]
+    return range(max([_lanes(), *(lane + 1 for lane in seen)]))
+
+
+def checkpoint_make(*, signer, anchors_every: int = 16, pruned: dict | None = None) -> Checkpoint:
     """Sign the heads of all lanes, chained to the previous checkpoint.
 
     Besides the heads, the payload carries the hash of every `anchors_every`-th
     event since the previous checkpoint: if somebody later rewrites the chain,
     `audit_verify` can name the stretch of events that changed, not only the lane.
+    It also carries where each lane now starts once old events were pruned
+    (`pruned`: lane -> [last pruned seq, its hash]), so verification can begin there.
     """
     from .signing import append_to_file, payload_digest
 
     with transaction.atomic():
         previous = Checkpoint.objects.order_by("-number").first()
-        heads = lane_heads()
-        since = json.loads(previous.payload)["lanes"] if previous else {}
+        before = json.loads(previous.payload) if previous else None
+        heads = lane_heads(_known_lanes(before))
+        since = before["lanes"] if before else {}
+        pruned = {**(before or {}).get("pruned", {}), **(pruned or {})}
         anchors = {}
         with connection.cursor() as cursor:
             for lane, seq, _ in heads:
@@ -249,9 +267,10 @@ def checkpoint_make(*, signer, anchors_every: int = 16) -> Checkpoint:
         payload = {
             "number": previous.number + 1 if previous else 1,
             "made_at": timezone.now().isoformat(),
-            "events": sum(seq for _, seq, _ in heads),
+            "events": sum(seq - pruned.get(str(lane), [0])[0] for lane, seq, _ in heads),
             "lanes": {str(lane): [seq, digest.hex()] for lane, seq, digest in heads},
             "anchors": anchors,
+            "pruned": pruned,
             "previous": payload_digest(previous.payload) if previous else "",
         }
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
@@ -262,7 +281,78 @@ def checkpoint_make(*, signer, anchors_every: int = 16) -> Checkpoint:
             payload=text,
             signature=signer.sign(text.encode()).hex(),
         )
-    # Outside the database too, once committed: `audit_verify` trusts the file,
-    # and a checkpoint in the file but not in the table means one was deleted.
-    append_to_file(made)
+        # Outside the database too, once committed: `audit_verify` trusts the file,
+        # and a checkpoint in the file but not in the table means one was deleted.
+        transaction.on_commit(lambda: append_to_file(made))
     return made
+
+
+# --- Retention ---------------------------------------------------------------
+
+
+def retention_cutoff(now=None):
+    now = now or timezone.now()
+    years = settings.MBROJTJE_AUDIT_RETENTION_YEARS
+    try:
+        return now.replace(year=now.year - years)
+    except ValueError:  # 29 February
+        return now.replace(year=now.year - years, day=28)
+
+
+def prunable(now=None) -> dict[int, tuple[int, bytes, int]]:
+    """Per lane: (last seq to prune, its hash, how many) for the events past the retention period.
+
+    A lane is pruned from its start up to the first event still within the
+    period, so what remains is a whole chain from a signed starting point.
+    """
+    cutoff = retention_cutoff(now)
+    previous = Checkpoint.objects.order_by("-number").first()
+    before = json.loads(previous.payload) if previous else {}
+    already = before.get("pruned", {})
+    found = {}
+    with connection.cursor() as cursor:
+        for lane in _known_lanes(before):
+            cursor.execute(
+                "SELECT MIN(seq) FROM audit_auditevent WHERE lane = %s AND occurred_at >= %s",
+                [lane, cutoff],
+            )
+            keep_from = cursor.fetchone()[0]
+            # Up to the first event still kept, or the whole lane when none is.
+            cursor.execute(
+                "SELECT seq, entry_hash FROM audit_auditevent WHERE lane = %s AND seq < %s "
+                "ORDER BY seq DESC LIMIT 1",
+                [lane, keep_from or 2**62],
+            )
+            row = cursor.fetchone()
+            if row:
+                start = already.get(str(lane), [0])[0]
+                found[lane] = (row[0], bytes(row[1]), row[0] - start)
+    return found
+
+
+@transaction.atomic
+def prune(*, signer, now=None) -> int:
+    """Delete the events (and their flags) past the retention period; returns how many.
+
+    For the operator's command line only (`audit_prune`), in a maintenance
+    window: the append-only triggers are lifted inside this one transaction,
+    after a signed checkpoint has recorded where each lane will start.
+    """
+    from .protection import install, remove
+
+    found = prunable(now)
+    if not found:
+        return 0
+    checkpoint_make(
+        signer=signer,
+        pruned={str(lane): [seq, digest.hex()] for lane, (seq, digest, _) in found.items()},
+    )
+    remove(connection)
+    deleted = 0
+    for lane, (seq, _digest, _count) in found.items():
+        old = AuditEvent.objects.filter(lane=lane, seq__lte=seq)
+        FlagReview.objects.filter(flag__event__in=old).delete()
+        Flag.objects.filter(event__in=old).delete()
+        deleted += old.delete()[0]
+    install(connection)
+    return deleted

@@ -106,10 +106,13 @@ def _signed_checkpoints(report: Report) -> list[dict]:
     return checkpoints
 
 
-def _expectations(checkpoints) -> tuple[dict, dict]:
-    """Per lane: {seq: (hash, checkpoint number)} and the furthest seq a checkpoint covered."""
+def _expectations(checkpoints) -> tuple[dict, dict, dict]:
+    """Per lane: {seq: (hash, checkpoint number)}, the furthest seq a checkpoint covered,
+    and where the lane starts after pruning: (last pruned seq, its hash)."""
     expected: dict[int, dict[int, tuple[bytes, int]]] = {}
     furthest: dict[int, tuple[int, int]] = {}
+    pruned = checkpoints[-1].get("pruned", {}) if checkpoints else {}
+    starts = {int(lane): (seq, bytes.fromhex(digest)) for lane, (seq, digest) in pruned.items()}
     for payload in checkpoints:
         number = payload["number"]
         for lane, anchors in payload.get("anchors", {}).items():
@@ -120,7 +123,7 @@ def _expectations(checkpoints) -> tuple[dict, dict]:
             expected.setdefault(int(lane), {})[seq] = (bytes.fromhex(digest), number)
             if seq > furthest.get(int(lane), (0, 0))[0]:
                 furthest[int(lane)] = (seq, number)
-    return expected, furthest
+    return expected, furthest, starts
 
 
 def _rows(in_python: bool):
@@ -167,7 +170,7 @@ def verify(*, in_python: bool = False, progress=None) -> Report:
     report = Report()
     started = time.perf_counter()
     checkpoints = _signed_checkpoints(report)
-    expected, furthest = _expectations(checkpoints)
+    expected, furthest, starts = _expectations(checkpoints)
     sha = chain.entry_hash
     lane = None
     lane_expected: dict = {}
@@ -200,8 +203,8 @@ def verify(*, in_python: bool = False, progress=None) -> Report:
             lane = event_lane
             seen_lanes.add(lane)
             lane_expected = expected.get(lane, {})
-            previous = chain.genesis(lane)
-            next_seq = 1
+            pruned_to, previous = starts.get(lane, (0, chain.genesis(lane)))
+            next_seq = pruned_to + 1
             broken = False
             last_good_anchor = (0, None)
             first_id_after_anchor = None
@@ -254,6 +257,8 @@ def verify(*, in_python: bool = False, progress=None) -> Report:
     close_lane()
     for missing in sorted(set(furthest) - seen_lanes):
         seq, number = furthest[missing]
+        if seq <= starts.get(missing, (0,))[0]:
+            continue  # pruned whole
         report.problems.append(
             Problem(
                 0,

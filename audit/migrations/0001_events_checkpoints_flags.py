@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
                 ('object_id', models.CharField(blank=True, max_length=64, verbose_name='object id')),
                 ('case_id', models.UUIDField(blank=True, null=True, verbose_name='case id')),
                 ('case_number', models.CharField(blank=True, max_length=32, verbose_name='case number')),
-                ('part', models.CharField(blank=True, max_length=40, verbose_name='part')),
+                ('part', models.CharField(blank=True, max_length=200, verbose_name='parts')),
                 ('ip_address', models.CharField(blank=True, max_length=45, verbose_name='IP address')),
                 ('justification', models.TextField(blank=True, verbose_name='justification')),
                 ('detail', models.TextField(blank=True, verbose_name='detail')),

@@ -7,10 +7,13 @@ and Python encodings agree byte for byte.
 
 import io
 import uuid
+from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from audit import chain, protection
 from audit.context import Actor
@@ -18,7 +21,8 @@ from audit.models import Action, AuditEvent, Checkpoint
 from audit.services import record
 from audit.verify import verify
 
-pytestmark = pytest.mark.django_db
+# Transactional: a checkpoint reaches its file only once its transaction commits.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
@@ -68,13 +72,14 @@ def sql(statement, params=()):
 
 
 def test_an_untouched_trail_verifies_in_the_database_and_in_python(checkpoint_keys):
+    already = AuditEvent.objects.count()  # the protocol's defaults are recorded too
     fill()
     call_command("audit_checkpoint", stdout=io.StringIO())
     fill(5)
 
     ok, output = run_verify()
     assert ok, output
-    assert "Checked 35 events" in output
+    assert f"Checked {already + 35} events" in output
     assert "events per second" in output
     assert run_verify("--in-python")[0]
 
@@ -110,16 +115,17 @@ def test_the_database_refuses_to_change_or_delete_audit_rows(checkpoint_keys, st
         sql(statement)
 
     assert AuditEvent.objects.filter(case_number="DR-2026-0001").count() == 1
-    assert Checkpoint.objects.get().events == 3
+    assert Checkpoint.objects.get().events == AuditEvent.objects.count()
 
 
 def test_truncate_is_refused_on_postgresql(checkpoint_keys):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has no TRUNCATE")
     fill(2)
+    count = AuditEvent.objects.count()
     with pytest.raises(DatabaseError), transaction.atomic():
         sql("TRUNCATE audit_auditevent CASCADE")
-    assert AuditEvent.objects.count() == 2
+    assert AuditEvent.objects.count() == count
 
 
 def tamper(statement, params=()):
@@ -250,9 +256,12 @@ def test_a_checkpoint_deleted_from_the_database_is_caught_by_the_file(checkpoint
 def test_a_forged_checkpoint_is_caught_by_the_signature(checkpoint_keys):
     fill(5)
     call_command("audit_checkpoint", stdout=io.StringIO())
-    tamper("UPDATE audit_checkpoint SET payload = replace(payload, '\"events\":5', '\"events\":4')")
+    count = AuditEvent.objects.count()
+    real, forged = f'"events":{count}', f'"events":{count - 1}'
+    tamper("UPDATE audit_checkpoint SET payload = replace(payload, %s, %s)", [real, forged])
     path = checkpoint_keys.MBROJTJE_AUDIT_CHECKPOINT_FILE
-    path.write_text(path.read_text().replace('\\"events\\":5', '\\"events\\":4'))
+    escaped = real.replace('"', '\\"'), forged.replace('"', '\\"')
+    path.write_text(path.read_text().replace(*escaped))
 
     ok, output = run_verify()
     assert not ok
@@ -279,3 +288,31 @@ def test_checkpoint_without_a_key_says_how_to_make_one(settings, tmp_path):
     settings.MBROJTJE_AUDIT_SIGNING_KEY = tmp_path / "missing.pem"
     with pytest.raises(CommandError, match="audit_keygen"):
         call_command("audit_checkpoint", stdout=io.StringIO())
+
+
+def test_events_past_retention_are_pruned_only_by_the_operator_and_the_rest_verifies(
+    checkpoint_keys,
+):
+    # A trail that starts twelve years ago: what the retention period covers is known.
+    tamper("DELETE FROM audit_auditevent")
+    long_ago = timezone.now() - timedelta(days=365 * 12)
+    with mock.patch("audit.services.timezone.now", return_value=long_ago):
+        fill(6)
+    kept = fill(4)
+    call_command("audit_checkpoint", stdout=io.StringIO())
+
+    dry = io.StringIO()
+    call_command("audit_prune", stdout=dry)
+    assert "from the start of each chain: 6." in dry.getvalue()
+    assert AuditEvent.objects.count() == 10
+
+    call_command("audit_prune", "--execute", stdout=io.StringIO())
+
+    remaining = AuditEvent.objects.order_by("id").values_list("id", flat=True)
+    assert list(remaining) == [event.pk for event in kept]
+    ok, output = run_verify()
+    assert ok, output
+    assert "Checked 4 events" in output
+    # The triggers are back: nothing else can delete what is left.
+    with pytest.raises(DatabaseError), transaction.atomic():
+        sql("DELETE FROM audit_auditevent")
