@@ -17,6 +17,7 @@ def navigation(request):
         items.append((_("Referrals"), reverse("protocol:referral_inbox")))
     if Role.GENDER_EQUALITY_OFFICER in user.roles and user.municipality_id:
         items.append((_("Emergency accesses"), reverse("protocol:emergency_review_list")))
+        items.append((_("Audit trail"), reverse("audit:timeline")))
     if user.roles & CASE_ROLES:
         items.append((_("Meetings"), reverse("meetings:list")))
     if user.has_perm("accounts.manage_accounts"):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import emergency_views, referral_views, views
+from . import access_log_views, emergency_views, referral_views, views
 
 app_name = "protocol"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("emergency/review/<uuid:pk>/", emergency_views.emergency_review, name="emergency_review"),
     path("<str:number>/", views.case_detail, name="case_detail"),
     path("<str:number>/transfer/", emergency_views.transfer_new, name="transfer_new"),
+    path("<str:number>/access-log/", access_log_views.case_access_log, name="case_access_log"),
     path(
         "<str:number>/transfer/<uuid:pk>/cancel/",
         emergency_views.transfer_cancel,

@@ -14,6 +14,9 @@ from django.utils import timezone
 
 from accounts.models import Institution
 from accounts.roles import Role
+from audit.context import Actor
+from audit.models import Action
+from audit.services import record
 from dv_cases import services as dv_services
 from dv_cases.models import OrderKind, OrderOutcome, OrderRequester
 from protocol import documents, services
@@ -115,6 +118,13 @@ RULES = {
     "accounts:notifications": ("GET", SIGNED_IN, None),
     "accounts:notifications_mark_read": ("POST", SIGNED_IN, None),
     "accounts:notification_open": ("GET", {"police"}, "notification"),
+    "protocol:case_access_log": ("GET", CHILD_CASE, "child"),
+    "audit:timeline": ("GET", {"officer"}, None),
+    "audit:export": ("GET", {"officer"}, None),
+    "audit:user_activity": ("GET", {"officer"}, "account"),
+    "audit:case_activity": ("GET", {"officer"}, "child"),
+    "audit:flags": ("GET", {"officer"}, None),
+    "audit:flag_review": ("POST", {"officer"}, "flag"),
 }
 # Pages of other kinds with their own tests: the Django admin (superusers only).
 NOT_IN_MATRIX = {"admin"}
@@ -269,7 +279,15 @@ def world(db, tmp_path, settings):
     EmergencyAccess.objects.filter(pk=emergency.pk).update(
         opened_at=ended - timedelta(hours=4), expires_at=ended
     )
+    # A flagged event of the case's municipality, for the officer's review page.
+    flagged = record(
+        Action.BREAK_GLASS,
+        case_number=child_case.number,
+        municipality_id=durres.pk,
+        actor=Actor.of(users["foreign_head"]),
+    )
     kwargs = {
+        "flag": {"pk": flagged.flags.get().pk},
         "notification": {"pk": users["police"].notifications.first().pk},
         "child_transfer": {"number": child_case.number, "pk": transfer.pk},
         "transfer": {"pk": transfer.pk},
@@ -309,7 +327,8 @@ def test_every_url_answers_every_user_as_its_rule_says(world):
         for user in USERS:
             client = world["clients"][user]
             response = client.post(url) if method == "POST" else client.get(url)
-            page = response.content.decode(errors="replace")
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            page = body.decode(errors="replace")
             if user in allowed:
                 if response.status_code in (403, 404) or (
                     user != "anonymous"
