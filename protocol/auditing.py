@@ -155,6 +155,7 @@ def emergency_access_opened(grant) -> None:
     case = grant.case
     record(
         Action.BREAK_GLASS,
+        actor=Actor.of(grant.user, current_actor().ip_address),
         object_type="protocol.emergencyaccess",
         object_id=grant.pk,
         case_id=case.pk,
