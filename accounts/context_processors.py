@@ -4,6 +4,16 @@ from django.utils.translation import gettext_lazy as _
 from .notifications import unread_count
 from .roles import CASE_ROLES, Role
 
+# Who reads the figures of reports/ (which decides, per page, what each of them sees).
+REPORT_ROLES = frozenset(
+    {
+        Role.HEAD_OF_CPU,
+        Role.DV_COORDINATOR,
+        Role.GENDER_EQUALITY_OFFICER,
+        Role.NATIONAL_STATISTICIAN,
+    }
+)
+
 
 def navigation(request):
     """The navigation of the base layout, by role; empty until the second factor is verified."""
@@ -20,6 +30,8 @@ def navigation(request):
         items.append((_("Audit trail"), reverse("audit:timeline")))
     if user.roles & CASE_ROLES:
         items.append((_("Meetings"), reverse("meetings:list")))
+    if user.roles & REPORT_ROLES:
+        items.append((_("Reports"), reverse("reports:dashboard")))
     if user.has_perm("accounts.manage_accounts"):
         items.append((_("Accounts"), reverse("accounts:manage_list")))
     items.append((_("My account"), reverse("accounts:profile")))

@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "protocol",
     "cpu",
     "dv_cases",
+    "reports",
     "config",
 ]
 

@@ -24,5 +24,6 @@ urlpatterns = [
     path("cases/", include("protocol.urls")),
     path("meetings/", include("protocol.meeting_urls")),
     path("audit/", include("audit.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]

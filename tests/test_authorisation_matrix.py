@@ -47,6 +47,9 @@ SIGNED_IN = frozenset(USERS) - {"anonymous"}
 CHILD_CASE = frozenset({"owner", "supervisor"})
 DV_CASE = frozenset({"coordinator"})
 PUBLIC = frozenset(USERS)
+# Heads and DV coordinators read their municipality's figures (the foreign head Berat's),
+# officers its aggregates, the statistician the national ones.
+REPORT_READERS = frozenset({"supervisor", "foreign_head", "coordinator", "officer", "statistician"})
 
 # URL name -> (method, which users may use it, what fills its arguments)
 RULES = {
@@ -125,6 +128,9 @@ RULES = {
     "audit:case_activity": ("GET", {"officer"}, "child"),
     "audit:flags": ("GET", {"officer"}, None),
     "audit:flag_review": ("POST", {"officer"}, "flag"),
+    "reports:dashboard": ("GET", REPORT_READERS, None),
+    "reports:yearly": ("GET", REPORT_READERS, None),
+    "reports:export": ("GET", REPORT_READERS, "report_format"),
 }
 # Pages of other kinds with their own tests: the Django admin (superusers only).
 NOT_IN_MATRIX = {"admin"}
@@ -305,6 +311,7 @@ def world(db, tmp_path, settings):
         "dv_placement": {"number": dv_case.number, "pk": placement.pk},
         "account": {"pk": users["coworker"].pk},
         "account_action": {"pk": users["coworker"].pk, "action": "unlock"},
+        "report_format": {"fmt": "xlsx"},
     }
     clients = {"anonymous": Client()}
     clients.update({key: signed_in_client(user) for key, user in users.items()})

@@ -343,6 +343,10 @@ class Person(models.Model):
     class Meta:
         verbose_name = _("person")
         verbose_name_plural = _("people")
+        indexes = [
+            # Statistics count the children and victims of a municipality's cases.
+            models.Index(fields=["case", "role"], name="person_case_role"),
+        ]
 
     def __str__(self):
         return f"{self.get_role_display()} {self.pk}"
@@ -366,6 +370,12 @@ class StageTransition(models.Model):
         ordering = ["at"]
         verbose_name = _("stage change")
         verbose_name_plural = _("stage changes")
+        indexes = [
+            # A case's moves in order (its page, the time spent in each stage), and the
+            # moves of a period across all cases (national statistics).
+            models.Index(fields=["case", "at"], name="transition_case_at"),
+            models.Index(fields=["at"], name="transition_at"),
+        ]
 
     def __str__(self):
         return f"{self.case_id}: {self.from_stage} → {self.to_stage}"
