@@ -146,7 +146,11 @@ class Flag(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["event", "kind"], name="audit_flag_once_per_event"),
         ]
-        indexes = [models.Index(fields=["municipality_id", "raised_at"], name="audit_flag_muni")]
+        indexes = [
+            models.Index(fields=["municipality_id", "raised_at"], name="audit_flag_muni"),
+            # The burst rule asks, at every case read, whether the reader was flagged lately.
+            models.Index(fields=["actor_id", "kind", "raised_at"], name="audit_flag_actor"),
+        ]
 
     def __str__(self):
         return f"{self.kind} on event {self.event_id}"

@@ -18,8 +18,10 @@ therefore made often (every few minutes by a timer).
 
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC
+from hashlib import sha256
 
 from cryptography.exceptions import InvalidSignature
 from django.db import connection, transaction
@@ -30,6 +32,9 @@ from .models import Checkpoint
 from .signing import payload_digest, read_file, verifier
 
 FETCH = 20_000
+# Read in table order, an event may come before the one it follows and wait for
+# it; past this many waiting, the trail is read again in chain order.
+WAITING_LIMIT = 1_000_000
 
 
 @dataclass(order=True)
@@ -126,29 +131,23 @@ def _expectations(checkpoints) -> tuple[dict, dict, dict]:
     return expected, furthest, starts
 
 
-def _rows(in_python: bool):
-    """(id, lane, seq, stored hash, leaf digest) in chain order, read in large chunks."""
-    if connection.vendor == "postgresql" and not in_python:
-        sql = (
-            f"SELECT id, lane, seq, entry_hash, {chain.LEAF_DIGEST_SQL} "  # noqa: S608 - constants
-            "FROM audit_auditevent ORDER BY lane, seq"
-        )
-        digest_in_sql = True
-    else:
-        sql = (
-            f"SELECT id, lane, seq, entry_hash, {', '.join(chain.FIELD_NAMES)} "  # noqa: S608
-            "FROM audit_auditevent ORDER BY lane, seq"
-        )
-        digest_in_sql = False
+@contextmanager
+def _rows_decoded():
+    """(id, lane, seq, stored hash, leaf digest) in chain order, each digest made in Python."""
+    sql = (
+        f"SELECT id, lane, seq, entry_hash, {', '.join(chain.FIELD_NAMES)} "  # noqa: S608
+        "FROM audit_auditevent ORDER BY lane, seq"
+    )
+
+    def rows(cursor):
+        while batch := cursor.fetchmany(FETCH):
+            yield from (_with_leaf(row) for row in batch)
+
     with transaction.atomic():
         cursor = connection.chunked_cursor()
         try:
             cursor.execute(sql)
-            while rows := cursor.fetchmany(FETCH):
-                if digest_in_sql:
-                    yield from rows
-                else:
-                    yield from (_with_leaf(row) for row in rows)
+            yield rows(cursor)
         finally:
             cursor.close()
 
@@ -163,7 +162,211 @@ def _with_leaf(row):
     values[2] = occurred
     if values[10] is not None:  # case_id: SQLite keeps a UUID as 32 hex digits
         values[10] = chain.uuid_text(values[10])
-    return row[0], row[1], row[2], row[3], chain.leaf_digest(values)
+    return row[0], row[1], row[2], bytes(row[3]), chain.leaf_digest(values)
+
+
+@contextmanager
+def _rows_encoded_in_postgresql(ordered: bool):
+    """(id, lane, seq, stored hash, encoding) with each event's encoding built in SQL.
+
+    Unless `ordered`, in table order: no sort, and rows streamed as they are
+    read, so PostgreSQL (in parallel workers when it chooses to) builds
+    encodings while Python hashes those already received. Results are binary,
+    and the encoding is taken as the UTF-8 bytes it arrives as.
+    """
+    import psycopg
+    from psycopg.types.string import ByteaBinaryLoader
+
+    connection.ensure_connection()
+    raw = connection.connection
+    as_bytes = raw.info.encoding == "utf-8"  # Django's client encoding is UTF8
+    encoding = chain.LEAF_ENCODING_SQL
+    column = encoding if as_bytes else f"convert_to({encoding}, 'UTF8')"
+    sql = f"SELECT id, lane, seq, entry_hash, {column} FROM audit_auditevent"  # noqa: S608
+    if ordered:
+        sql += " ORDER BY lane, seq"
+    chunks = psycopg.pq.version() >= 170000  # libpq streams results in chunks
+    with transaction.atomic():
+        with raw.cursor() as setup:
+            # A scan that joined one already running would start mid-table.
+            setup.execute("SET LOCAL synchronize_seqscans = off")
+        cursor = psycopg.Cursor(raw) if chunks else psycopg.ServerCursor(raw, "audit_verify")
+        with cursor:
+            if as_bytes:
+                cursor.adapters.register_loader("text", ByteaBinaryLoader)
+            if chunks:
+                rows = cursor.stream(sql, binary=True, size=FETCH)
+                try:
+                    yield rows
+                finally:
+                    rows.close()
+            else:
+                cursor.execute(sql, binary=True)
+                yield (row for batch in iter(lambda: cursor.fetchmany(FETCH), []) for row in batch)
+
+
+class _OutOfOrder(Exception):
+    """Read in table order, a lane repeats a position or goes back: read in chain order."""
+
+
+class _Lane:
+    """One lane's chain, checked position by position from where it starts."""
+
+    __slots__ = (
+        "expected",
+        "first_id_after_anchor",
+        "last_good_anchor",
+        "last_id",
+        "next_seq",
+        "number",
+        "previous",
+        "stopped_at",
+        "waiting",
+    )
+
+    def __init__(self, number: int, expected: dict, start):
+        pruned_to, previous = start or (0, chain.genesis(number))
+        self.number = number
+        self.expected = expected
+        self.previous = previous
+        self.next_seq = pruned_to + 1  # None once a problem is found: nothing more is said
+        self.stopped_at = None  # the position of that problem
+        self.last_good_anchor = (0, None)  # (seq, id of the event after it)
+        self.first_id_after_anchor = None
+        self.last_id = None
+        # Events read before the one they follow: {seq: (id, stored hash, leaf digest)}.
+        self.waiting: dict[int, tuple] = {}
+
+    def stop(self, problem: Problem, problems) -> None:
+        problems.append(problem)
+        self.stopped_at, self.next_seq = self.next_seq, None
+
+    def take(self, event_id, seq, stored, computed, problems) -> None:
+        """The event at the next position, whose entry hash should be `computed`."""
+        self.last_id = event_id
+        if self.first_id_after_anchor is None:
+            self.first_id_after_anchor = event_id
+        if computed != stored:
+            self.stop(
+                Problem(
+                    event_id,
+                    f"Event {event_id} (lane {self.number}, position {seq}) does not match its "
+                    "hash: it was changed, or an event before it was inserted, moved or removed.",
+                ),
+                problems,
+            )
+            return
+        anchor = self.expected.get(seq)
+        if anchor is not None:
+            if anchor[0] != computed:
+                self.stop(
+                    Problem(
+                        self.first_id_after_anchor,
+                        f"Lane {self.number} disagrees with checkpoint {anchor[1]} at position "
+                        f"{seq}: the hashes were rewritten. The first bad event is among events "
+                        f"{self.first_id_after_anchor} to {event_id} (positions "
+                        f"{self.last_good_anchor[0] + 1} to {seq}).",
+                    ),
+                    problems,
+                )
+                return
+            self.last_good_anchor = (seq, event_id)
+            self.first_id_after_anchor = None
+        self.previous = computed
+        self.next_seq = seq + 1
+
+    def take_waiting(self, problems) -> int:
+        """Check the waiting events that now follow on; returns how many stopped waiting."""
+        before = len(self.waiting)
+        while self.next_seq in self.waiting:
+            seq = self.next_seq
+            event_id, stored, leaf = self.waiting.pop(seq)
+            self.take(event_id, seq, stored, sha256(self.previous + leaf).digest(), problems)
+        return before - len(self.waiting)
+
+    def gap(self, event_id, seq, problems) -> None:
+        self.stop(
+            Problem(
+                event_id,
+                f"Event {event_id}: lane {self.number} jumps from position {self.next_seq - 1} "
+                f"to {seq}; the events in between were deleted.",
+            ),
+            problems,
+        )
+
+    def close(self, furthest, problems) -> None:
+        if self.next_seq is not None and self.waiting:  # the next position never came
+            seq = min(self.waiting)
+            self.gap(self.waiting[seq][0], seq, problems)
+        if self.next_seq is None:
+            return
+        seq, number = furthest.get(self.number, (0, 0))
+        if self.next_seq - 1 < seq:
+            problems.append(
+                Problem(
+                    self.last_id or 0,
+                    f"Lane {self.number} ends at position {self.next_seq - 1}, but checkpoint "
+                    f"{number} covered it up to {seq}: events were deleted from its end.",
+                )
+            )
+
+
+def _check(rows, report, expected, starts, *, ordered, hash_leaf, progress):
+    """Run every row through its lane's chain; returns the lanes and the number of rows.
+
+    Unless `ordered`, rows may come in any order: an event read before the one
+    it follows waits for it (few do, as rows lie in the table roughly in the
+    order they were written). A repeated or backward position, or too many
+    waiting, raises _OutOfOrder: the answer would then depend on the order.
+    """
+    lanes: dict[int, _Lane] = {}
+    problems = report.problems
+    waiting = 0
+    count = 0
+    for event_id, number, seq, stored, leaf in rows:
+        count += 1
+        if progress is not None and count % 100_000 == 0:
+            progress(count)
+        lane = lanes.get(number)
+        if lane is None:
+            lane = lanes[number] = _Lane(number, expected.get(number, {}), starts.get(number))
+        if hash_leaf:
+            leaf = sha256(leaf).digest()
+        if seq == lane.next_seq:
+            computed = sha256(lane.previous + leaf).digest()  # chain.entry_hash
+            if (
+                computed == stored
+                and lane.first_id_after_anchor is not None
+                and seq not in lane.expected
+            ):
+                lane.previous = computed  # the usual case, without a call
+                lane.next_seq = seq + 1
+                lane.last_id = event_id
+            else:
+                lane.take(event_id, seq, stored, computed, problems)
+            if lane.waiting:
+                waiting -= lane.take_waiting(problems)
+        elif lane.next_seq is None:  # past a problem
+            if not ordered and seq <= lane.stopped_at:
+                raise _OutOfOrder
+        elif ordered:
+            lane.gap(event_id, seq, problems)
+        elif seq < lane.next_seq or seq in lane.waiting:
+            raise _OutOfOrder
+        else:
+            lane.waiting[seq] = (event_id, stored, leaf)
+            waiting += 1
+            if waiting > WAITING_LIMIT:
+                raise _OutOfOrder
+    return lanes, count
+
+
+def _check_all(report, expected, starts, *, in_sql, ordered, progress):
+    reading = _rows_encoded_in_postgresql(ordered) if in_sql else _rows_decoded()
+    with reading as rows:
+        return _check(
+            rows, report, expected, starts, ordered=ordered, hash_leaf=in_sql, progress=progress
+        )
 
 
 def verify(*, in_python: bool = False, progress=None) -> Report:
@@ -171,91 +374,20 @@ def verify(*, in_python: bool = False, progress=None) -> Report:
     started = time.perf_counter()
     checkpoints = _signed_checkpoints(report)
     expected, furthest, starts = _expectations(checkpoints)
-    sha = chain.entry_hash
-    lane = None
-    lane_expected: dict = {}
-    previous = b""
-    next_seq = 1
-    broken = False
-    last_good_anchor = (0, None)  # (seq, id of the event after it)
-    first_id_after_anchor = None
-    count = 0
-
-    def close_lane():
-        if lane is None:
-            return
-        seq, number = furthest.get(lane, (0, 0))
-        if next_seq - 1 < seq and not broken:
-            report.problems.append(
-                Problem(
-                    last_id or 0,
-                    f"Lane {lane} ends at position {next_seq - 1}, but checkpoint {number} "
-                    f"covered it up to {seq}: events were deleted from its end.",
-                )
-            )
-
-    last_id = None
-    seen_lanes = set()
-    for event_id, event_lane, seq, stored, leaf in _rows(in_python):
-        count += 1
-        if event_lane != lane:
-            close_lane()
-            lane = event_lane
-            seen_lanes.add(lane)
-            lane_expected = expected.get(lane, {})
-            pruned_to, previous = starts.get(lane, (0, chain.genesis(lane)))
-            next_seq = pruned_to + 1
-            broken = False
-            last_good_anchor = (0, None)
-            first_id_after_anchor = None
-        last_id = event_id
-        if broken:
-            continue
-        if first_id_after_anchor is None:
-            first_id_after_anchor = event_id
-        if seq != next_seq:
-            report.problems.append(
-                Problem(
-                    event_id,
-                    f"Event {event_id}: lane {lane} jumps from position {next_seq - 1} to {seq}; "
-                    f"the events in between were deleted.",
-                )
-            )
-            broken = True
-            continue
-        computed = sha(previous, bytes(leaf))
-        if computed != bytes(stored):
-            report.problems.append(
-                Problem(
-                    event_id,
-                    f"Event {event_id} (lane {lane}, position {seq}) does not match its hash: "
-                    "it was changed, or an event before it was inserted, moved or removed.",
-                )
-            )
-            broken = True
-            continue
-        anchor = lane_expected.get(seq)
-        if anchor is not None:
-            if anchor[0] != computed:
-                report.problems.append(
-                    Problem(
-                        first_id_after_anchor,
-                        f"Lane {lane} disagrees with checkpoint {anchor[1]} at position {seq}: "
-                        f"the hashes were rewritten. The first bad event is among events "
-                        f"{first_id_after_anchor} to {event_id} (positions "
-                        f"{last_good_anchor[0] + 1} to {seq}).",
-                    )
-                )
-                broken = True
-                continue
-            last_good_anchor = (seq, event_id)
-            first_id_after_anchor = None
-        previous = computed
-        next_seq = seq + 1
-        if progress is not None and count % 100_000 == 0:
-            progress(count)
-    close_lane()
-    for missing in sorted(set(furthest) - seen_lanes):
+    in_sql = connection.vendor == "postgresql" and not in_python
+    try:
+        # In SQL the table is read as it lies; in Python, in chain order.
+        lanes, count = _check_all(
+            report, expected, starts, in_sql=in_sql, ordered=not in_sql, progress=progress
+        )
+    except _OutOfOrder:
+        report.problems.clear()
+        lanes, count = _check_all(
+            report, expected, starts, in_sql=in_sql, ordered=True, progress=progress
+        )
+    for number in sorted(lanes):
+        lanes[number].close(furthest, report.problems)
+    for missing in sorted(set(furthest) - set(lanes)):
         seq, number = furthest[missing]
         if seq <= starts.get(missing, (0,))[0]:
             continue  # pruned whole
@@ -268,6 +400,6 @@ def verify(*, in_python: bool = False, progress=None) -> Report:
         )
     report.problems.sort()
     report.events = count
-    report.lanes = len(seen_lanes)
+    report.lanes = len(lanes)
     report.seconds = time.perf_counter() - started
     return report
