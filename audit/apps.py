@@ -14,11 +14,12 @@ def ensure_append_only(sender, using="default", **kwargs):
     """Put the triggers back after every migrate and flush (tests drop them to empty tables)."""
     from django.db import connections
 
-    from .protection import TABLES, install
+    from .protection import TABLES, install, install_stored_encoding
 
     connection = connections[using]
     if TABLES[0] in connection.introspection.table_names():
         install(connection)
+        install_stored_encoding(connection)
 
 
 class AuditConfig(AppConfig):

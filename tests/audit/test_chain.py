@@ -316,3 +316,30 @@ def test_events_past_retention_are_pruned_only_by_the_operator_and_the_rest_veri
     # The triggers are back: nothing else can delete what is left.
     with pytest.raises(DatabaseError), transaction.atomic():
         sql("DELETE FROM audit_auditevent")
+
+
+def test_replacing_the_stored_encodings_is_caught(checkpoint_keys):
+    if connection.vendor != "postgresql":
+        pytest.skip("only PostgreSQL stores the encodings")
+    events = fill(5)
+    assert protection.stored_encoding_intact(connection)
+    assert run_verify()[0]
+    # Somebody edits an event and swaps the generated column for a plain copy of the old one.
+    protection.remove(connection)
+    sql("ALTER TABLE audit_auditevent ADD COLUMN old_encoding bytea")
+    sql("UPDATE audit_auditevent SET old_encoding = leaf_encoding")
+    sql("ALTER TABLE audit_auditevent DROP COLUMN leaf_encoding")
+    sql("ALTER TABLE audit_auditevent RENAME COLUMN old_encoding TO leaf_encoding")
+    sql("UPDATE audit_auditevent SET actor_id = 999 WHERE id = %s", [events[2].pk])
+    protection.install(connection)
+
+    ok, output = run_verify()
+    assert not ok
+    assert "were tampered with" in output
+    assert f"Event {events[2].pk} " in output
+    # Put the generated column back for the tests that follow.
+    protection.remove(connection)
+    sql("ALTER TABLE audit_auditevent DROP COLUMN leaf_encoding")
+    protection.install_stored_encoding(connection)
+    protection.install(connection)
+    assert protection.stored_encoding_intact(connection)

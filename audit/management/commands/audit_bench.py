@@ -234,6 +234,12 @@ def _process_cpu(pid: int) -> tuple[float, float] | None:
     return own, _ticks_to_seconds(int(fields[13]) + int(fields[14]))
 
 
+def _own_cpu() -> float:
+    """This process's CPU and that of the children it has waited for (verify()'s workers)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 def machine_busy() -> float:
     """CPU seconds the whole machine has spent busy, all cores together (0 if unknown)."""
     try:
@@ -290,17 +296,24 @@ class Window:
     busy: float = 0.0
     database: float | None = None
     own: float = 0.0
+    own_process: float = 0.0
 
     def open(self) -> "Window":
         self.started = time.perf_counter()
         self.busy = machine_busy()
         self.database = self.cluster.cpu()
-        self.own = time.process_time()
+        self.own = _own_cpu()
+        self.own_process = time.process_time()
         return self
 
     def close(self, clients_cpu: float = 0.0) -> dict:
         seconds = time.perf_counter() - self.started
-        own = time.process_time() - self.own + clients_cpu
+        if clients_cpu:
+            # The clients report their own CPU; as waited-for children they would count twice.
+            own = time.process_time() - self.own_process + clients_cpu
+        else:
+            own = _own_cpu() - self.own
+
         busy = machine_busy() - self.busy
         after = self.cluster.cpu()
         database = None if self.database is None or after is None else after - self.database
