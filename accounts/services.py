@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.context import Actor, current_actor
+from audit.context import as_user
 from audit.models import Action
 from audit.services import record
 from encryption.blind_index import blind_index
@@ -79,7 +79,7 @@ def _account_event(action: str, account: User | None, **detail) -> None:
         action,
         object_type="accounts.user",
         object_id=account.pk if account else "",
-        actor=Actor.of(account, current_actor().ip_address),
+        actor=as_user(account),
         detail=detail,
     )
 
@@ -88,7 +88,7 @@ def _administered(by: User | None, account: User, what: str, **detail) -> None:
     """An administrative action on `account`; `by` is None for the server's command line."""
     record(
         Action.ACCOUNT_ADMINISTERED,
-        actor=Actor.of(by, current_actor().ip_address) if by else None,
+        actor=as_user(by) if by else None,
         object_type="accounts.user",
         object_id=account.pk,
         municipality_id=account.municipality_id,

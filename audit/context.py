@@ -57,6 +57,12 @@ def current_actor() -> Actor:
     return Actor.of(getattr(request, "user", None), client_ip(request))
 
 
+def as_user(user) -> Actor:
+    """`user` as the actor, from the current request's address: for events about a user who
+    is not (or not yet, or no longer) the request's signed-in user."""
+    return Actor.of(user, current_actor().ip_address)
+
+
 @contextmanager
 def acting(actor: Actor):
     token = _actor.set(actor)

@@ -12,6 +12,7 @@ from audit.selectors import case_viewers
 from audit.services import record
 
 from . import access
+from .auditing import case_identifiers
 from .selectors import case_for
 
 
@@ -24,9 +25,7 @@ def case_access_log(request, number):
     record(
         Action.AUDIT_VIEWED,
         object_type="audit.case",
-        case_id=case.pk,
-        case_number=case.number,
-        municipality_id=case.municipality_id,
+        **case_identifiers(case),
     )
     return render(
         request,

@@ -5,25 +5,38 @@
 app does not have to.
 """
 
-from audit.context import Actor, current_actor
+from audit.context import as_user, current_actor
 from audit.models import Action
 from audit.services import record
 
 from .models import Case
 
 
-def case_opened(request, case: Case, *, parts=(), action=Action.CASE_VIEWED, detail=None) -> None:
-    """A page showing `case` was rendered for the request's user; `parts` are those it showed."""
+def case_identifiers(case: Case | None) -> dict:
+    """What an event says of the case it concerns (nothing when it concerns none)."""
+    if case is None:
+        return {"case_id": None, "case_number": ""}
+    return {
+        "case_id": case.pk,
+        "case_number": case.number,
+        "municipality_id": case.municipality_id,
+    }
+
+
+def _page(request) -> str:
     match = getattr(request, "resolver_match", None)
+    return match.view_name if match else ""
+
+
+def case_opened(request, case: Case, *, parts=()) -> None:
+    """A page showing `case` was rendered for the request's user; `parts` are those it showed."""
     record(
-        action,
+        Action.CASE_VIEWED,
         object_type="protocol.case",
         object_id=case.pk,
-        case_id=case.pk,
-        case_number=case.number,
-        municipality_id=case.municipality_id,
         part=",".join(parts),
-        detail={"page": match.view_name if match else "", **(detail or {})},
+        detail={"page": _page(request)},
+        **case_identifiers(case),
     )
 
 
@@ -33,26 +46,19 @@ def part_opened(request, case: Case, *, part: str, object_type: str, object_id) 
         Action.DOCUMENT_DOWNLOADED if object_type == "protocol.document" else Action.PART_VIEWED
     )
     record(
-        action,
-        object_type=object_type,
-        object_id=object_id,
-        case_id=case.pk,
-        case_number=case.number,
-        municipality_id=case.municipality_id,
-        part=part,
+        action, object_type=object_type, object_id=object_id, part=part, **case_identifiers(case)
     )
 
 
 def cases_listed(request, cases=(), *, numbers=(), searched: bool = False, detail=None) -> None:
     """A list page showed these cases (or case numbers). Never the search words: they may
     be a name."""
-    match = getattr(request, "resolver_match", None)
     numbers = sorted({case.number for case in cases} | set(numbers))
     record(
         Action.CASES_LISTED,
         object_type="protocol.case",
         detail={
-            "page": match.view_name if match else "",
+            "page": _page(request),
             "cases": numbers,
             "count": len(numbers),
             "searched": searched,
@@ -86,20 +92,20 @@ def _case_of(instance) -> Case | None:
 def history_recorded(sender, instance, history_instance, **kwargs) -> None:
     """Every saved change of a model with history becomes an audit event, in its transaction."""
     case = _case_of(instance)
-    municipality_id = case.municipality_id if case else getattr(instance, "municipality_id", None)
     actor = current_actor()
     if actor.user_id is None and history_instance.history_user_id is not None:
         # Outside a request (a command, the demo's seeding) the service named who acted.
-        actor = Actor.of(history_instance.history_user, actor.ip_address)
+        actor = as_user(history_instance.history_user)
     record(
         _HISTORY_ACTIONS[history_instance.history_type],
         object_type=instance._meta.label_lower,
         object_id=instance.pk,
-        case_id=case.pk if case else None,
-        case_number=case.number if case else "",
-        municipality_id=municipality_id,
         detail={"history_id": history_instance.pk},
         actor=actor,
+        # A record of no case (an account, a setting) concerns its own municipality.
+        **(
+            {"municipality_id": getattr(instance, "municipality_id", None)} | case_identifiers(case)
+        ),
     )
 
 
@@ -126,10 +132,8 @@ def _permission_event(action, permission) -> None:
         action,
         object_type="protocol.case",
         object_id=case.pk,
-        case_id=case.pk,
-        case_number=case.number,
-        municipality_id=case.municipality_id,
         detail={"permission": permission.permission.codename, **holder},
+        **case_identifiers(case),
     )
 
 
@@ -140,12 +144,10 @@ def referral_event(referral, event: str) -> None:
         Action.REFERRAL,
         object_type="protocol.referral",
         object_id=referral.pk,
-        case_id=case.pk,
-        case_number=case.number,
-        municipality_id=case.municipality_id,
         part=",".join(referral.parts),
         justification=referral.legal_basis or "",
         detail={"event": event, "institution": referral.institution_id, "state": referral.state},
+        **case_identifiers(case),
     )
 
 
@@ -155,11 +157,9 @@ def emergency_access_opened(grant) -> None:
     case = grant.case
     record(
         Action.BREAK_GLASS,
-        actor=Actor.of(grant.user, current_actor().ip_address),
+        actor=as_user(grant.user),
         object_type="protocol.emergencyaccess",
         object_id=grant.pk,
-        case_id=case.pk,
-        case_number=case.number,
-        municipality_id=case.municipality_id,
         detail={"expires_at": grant.expires_at.isoformat()},
+        **case_identifiers(case),
     )
