@@ -25,6 +25,7 @@ from .forms import CASE_NUMBER, EventFilterForm, FlagReviewForm
 from .models import Action
 from .selectors import EventFilters
 from .services import record
+from .spreadsheets import defused
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 100_000
@@ -233,9 +234,7 @@ class _Echo:
 
 
 def _cell(value) -> str:
-    # A spreadsheet runs a cell that starts like a formula: the apostrophe keeps it text.
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return defused("" if value is None else str(value))
 
 
 def _export_lines(events, *, actor: Actor, detail: dict):

@@ -11,16 +11,11 @@ import re
 import zipfile
 from xml.sax.saxutils import escape
 
+from audit.spreadsheets import defused
+
 from .tables import TOTAL, ShownTable
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 Sheet = list[list[str | int | float | None]]
-
-
-def defused(text: str) -> str:
-    """`text` as a spreadsheet shows it, never as a formula it would run."""
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def sheet_of(heading: list[str], tables: list[ShownTable]) -> tuple[Sheet, int]:

@@ -7,7 +7,8 @@ from xml.etree import ElementTree
 
 import pytest
 
-from reports.exports import column_letters, csv_bytes, defused, sheet_of, xlsx_bytes
+from audit.spreadsheets import defused
+from reports.exports import column_letters, csv_bytes, sheet_of, xlsx_bytes
 from reports.tables import Row, Table
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
