@@ -51,18 +51,24 @@ def _take_lane(cursor) -> int:
     return first
 
 
+def _last_of_lane(cursor, lane: int, *, below: int | None = None) -> tuple[int, bytes] | None:
+    """(seq, entry hash) of the last event of `lane` (before position `below`), by its index."""
+    cursor.execute(
+        "SELECT seq, entry_hash FROM audit_auditevent WHERE lane = %s AND seq < %s "
+        "ORDER BY seq DESC LIMIT 1",
+        [lane, below or 2**62],
+    )
+    row = cursor.fetchone()
+    return (row[0], bytes(row[1])) if row else None
+
+
 def _append(values: dict) -> AuditEvent:
     with transaction.atomic():
         with connection.cursor() as cursor:
             lane = _take_lane(cursor)
             # A new statement after the lock: its snapshot sees the last holder's commit.
-            cursor.execute(
-                "SELECT seq, entry_hash FROM audit_auditevent WHERE lane = %s "
-                "ORDER BY seq DESC LIMIT 1",
-                [lane],
-            )
-            head = cursor.fetchone()
-        seq, previous = (head[0] + 1, bytes(head[1])) if head else (1, chain.genesis(lane))
+            head = _last_of_lane(cursor, lane)
+        seq, previous = (head[0] + 1, head[1]) if head else (1, chain.genesis(lane))
         event = AuditEvent(lane=lane, seq=seq, **values)
         leaf = chain.leaf_digest(getattr(event, name) for name in chain.FIELD_NAMES)
         event.entry_hash = chain.entry_hash(previous, leaf)
@@ -231,15 +237,16 @@ def lane_heads(lanes) -> list[tuple[int, int, bytes]]:
     heads = []
     with connection.cursor() as cursor:
         for lane in lanes:
-            cursor.execute(
-                "SELECT seq, entry_hash FROM audit_auditevent WHERE lane = %s "
-                "ORDER BY seq DESC LIMIT 1",
-                [lane],
-            )
-            row = cursor.fetchone()
-            if row:
-                heads.append((lane, row[0], bytes(row[1])))
+            head = _last_of_lane(cursor, lane)
+            if head:
+                heads.append((lane, *head))
     return heads
+
+
+def _last_checkpoint() -> tuple[Checkpoint | None, dict | None]:
+    """The last checkpoint and its payload, or (None, None) before the first."""
+    previous = Checkpoint.objects.order_by("-number").first()
+    return previous, json.loads(previous.payload) if previous else None
 
 
 def _known_lanes(previous: dict | None) -> range:
@@ -260,8 +267,7 @@ def checkpoint_make(*, signer, anchors_every: int = 16, pruned: dict | None = No
     from .signing import append_to_file, payload_digest
 
     with transaction.atomic():
-        previous = Checkpoint.objects.order_by("-number").first()
-        before = json.loads(previous.payload) if previous else None
+        previous, before = _last_checkpoint()
         heads = lane_heads(_known_lanes(before))
         since = before["lanes"] if before else {}
         pruned = {**(before or {}).get("pruned", {}), **(pruned or {})}
@@ -317,9 +323,8 @@ def prunable(now=None) -> dict[int, tuple[int, bytes, int]]:
     period, so what remains is a whole chain from a signed starting point.
     """
     cutoff = retention_cutoff(now)
-    previous = Checkpoint.objects.order_by("-number").first()
-    before = json.loads(previous.payload) if previous else {}
-    already = before.get("pruned", {})
+    _previous, before = _last_checkpoint()
+    already = (before or {}).get("pruned", {})
     found = {}
     with connection.cursor() as cursor:
         for lane in _known_lanes(before):
@@ -329,15 +334,10 @@ def prunable(now=None) -> dict[int, tuple[int, bytes, int]]:
             )
             keep_from = cursor.fetchone()[0]
             # Up to the first event still kept, or the whole lane when none is.
-            cursor.execute(
-                "SELECT seq, entry_hash FROM audit_auditevent WHERE lane = %s AND seq < %s "
-                "ORDER BY seq DESC LIMIT 1",
-                [lane, keep_from or 2**62],
-            )
-            row = cursor.fetchone()
-            if row:
+            last = _last_of_lane(cursor, lane, below=keep_from)
+            if last:
                 start = already.get(str(lane), [0])[0]
-                found[lane] = (row[0], bytes(row[1]), row[0] - start)
+                found[lane] = (*last, last[0] - start)
     return found
 
 

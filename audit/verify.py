@@ -170,24 +170,24 @@ def _with_leaf(row):
 
 @contextmanager
 def _rows_encoded_in_postgresql(ordered: bool, stored: bool = False, part: int = 0, parts: int = 1):
-    """(id, lane, seq, stored hash, encoding) with each event's encoding built in SQL.
+    """(id, lane, seq, stored hash, encoding) of the lanes that are `part` modulo `parts`,
+    the encoding read from the column PostgreSQL generated (`stored`) or built in SQL.
 
     Unless `ordered`, in table order: no sort, and rows streamed as they are
-    read, so PostgreSQL (in parallel workers when it chooses to) builds
-    encodings while Python hashes those already received. Results are binary,
-    and the encoding is taken as the UTF-8 bytes it arrives as.
+    read, so Python hashes the rows already received while PostgreSQL sends
+    the next ones. Results are binary.
     """
     import psycopg
     from psycopg.types.string import ByteaBinaryLoader
 
     connection.ensure_connection()
     raw = connection.connection
-    as_bytes = raw.info.encoding == "utf-8"  # Django's client encoding is UTF8
-    encoding = chain.LEAF_ENCODING_SQL
-    column = encoding if as_bytes else f"convert_to({encoding}, 'UTF8')"
-    if stored:  # what PostgreSQL generated at insert time: only read, not built again
-        column = ENCODING_COLUMN
-        as_bytes = False
+    if stored:  # generated at insert time, as bytes: only read, not built again
+        column, text_as_bytes = ENCODING_COLUMN, False
+    elif raw.info.encoding == "utf-8":  # Django's client encoding: the text is its UTF-8 bytes
+        column, text_as_bytes = chain.LEAF_ENCODING_SQL, True
+    else:
+        column, text_as_bytes = f"convert_to({chain.LEAF_ENCODING_SQL}, 'UTF8')", False
     sql = f"SELECT id, lane, seq, entry_hash, {column} FROM audit_auditevent"  # noqa: S608
     if parts > 1:
         sql += f" WHERE lane % {int(parts)} = {int(part)}"
@@ -200,7 +200,7 @@ def _rows_encoded_in_postgresql(ordered: bool, stored: bool = False, part: int =
             setup.execute("SET LOCAL synchronize_seqscans = off")
         cursor = psycopg.Cursor(raw) if chunks else psycopg.ServerCursor(raw, "audit_verify")
         with cursor:
-            if as_bytes:
+            if text_as_bytes:
                 cursor.adapters.register_loader("text", ByteaBinaryLoader)
             if chunks:
                 rows = cursor.stream(sql, binary=True, size=FETCH)
