@@ -4,6 +4,7 @@ from datetime import datetime, time
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,10 +18,11 @@ from . import access
 from .auditing import case_opened, cases_listed, part_opened
 from .forms import ReferralActionForm, ReferralAnswerForm, ReferralForm, ReferralRevokeForm
 from .models import Referral, ReferralState
-from .selectors import case_for
+from .selectors import case_for, referral_inbox
 from .services import StaleEdit
 from .services import referrals as referral_services
 from .stages import TransitionNotAllowed
+from .views import PAGE_SIZE
 
 
 def _require_member(user):
@@ -29,17 +31,23 @@ def _require_member(user):
 
 
 def inbox(request):
-    """The referrals to the member's institution, by state."""
+    """The referrals to the member's institution, by state, a page at a time."""
     user = request.user
     _require_member(user)
     state = request.GET.get("state", "")
-    referrals = Referral.objects.filter(institution_id=user.institution_id).select_related("case")
-    rows = [referral for referral in referrals if not state or referral.shown_state == state]
-    cases_listed(request, [referral.case for referral in rows])
+    if state not in ReferralState.values:
+        state = ""
+    page = Paginator(referral_inbox(user, state), PAGE_SIZE).get_page(request.GET.get("page"))
+    cases_listed(request, [referral.case for referral in page.object_list])
     return render(
         request,
         "protocol/referrals/inbox.html",
-        {"rows": rows, "state": state, "states": ReferralState.choices},
+        {
+            "page": page,
+            "state": state,
+            "states": ReferralState.choices,
+            "query": f"state={state}" if state else "",
+        },
     )
 
 

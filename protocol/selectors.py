@@ -11,7 +11,7 @@ from accounts.models import User
 from encryption.blind_index import blind_index
 
 from . import access
-from .models import Case, Person, Stage
+from .models import Case, Person, Referral, Stage
 from .services import PERSONAL_NUMBER_INDEX, may_work_on, person_indexes
 
 
@@ -120,6 +120,15 @@ def dashboard_for(user: User) -> Dashboard:
             access.visible_cases(user).select_related("owner").order_by("-updated_at")[:10]
         ),
     )
+
+
+def referral_inbox(user: User, state: str = "") -> QuerySet[Referral]:
+    """The referrals to the member's institution, newest first; those in `state` (as the
+    member sees states) when given."""
+    referrals = Referral.objects.filter(institution_id=user.institution_id)
+    if state:
+        referrals = referrals.filter(Referral.in_shown_state(state))
+    return referrals.select_related("case").order_by("-referred_at", "pk")
 
 
 def workers_for(case: Case) -> QuerySet[User]:

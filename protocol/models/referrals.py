@@ -110,3 +110,13 @@ class Referral(models.Model):
         if self.state in OPEN_REFERRAL_STATES and self.expires_at <= timezone.now():
             return ReferralState.EXPIRED
         return self.state
+
+    @staticmethod
+    def in_shown_state(state: str) -> Q:
+        """The referrals whose `shown_state` is `state`, as a filter for SQL."""
+        now = timezone.now()
+        if state == ReferralState.EXPIRED:
+            return Q(state=state) | Q(state__in=OPEN_REFERRAL_STATES, expires_at__lte=now)
+        if state in OPEN_REFERRAL_STATES:
+            return Q(state=state, expires_at__gt=now)
+        return Q(state=state)

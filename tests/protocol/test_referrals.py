@@ -219,3 +219,34 @@ def test_only_the_case_owner_refers(worker, other_worker, officer, police_instit
     response = signed_in_client(officer).get("/cases/referrals/")
     assert response.status_code == 200
     assert signed_in_client(worker).get("/cases/referrals/").status_code == 404
+
+
+def test_inbox_pages_and_filters_states_in_the_database(worker, officer, police_institution):
+    expired_by_time = refer(worker, register_child_case(worker), police_institution)
+    Referral.objects.filter(pk=expired_by_time.pk).update(
+        referred_at=timezone.now() - timedelta(days=31),
+        expires_at=timezone.now() - timedelta(seconds=1),
+    )
+    newest = None
+    for n in range(26):
+        newest = refer(
+            worker,
+            register_child_case(worker, duplicate_override_reason=f"rast {n}"),
+            police_institution,
+        )
+    client = signed_in_client(officer)
+
+    first = client.get("/cases/referrals/").content.decode()
+    assert newest.case.number in first
+    assert expired_by_time.case.number not in first  # the oldest, on page 2 of 27 rows
+    assert "page=2" in first
+    assert expired_by_time.case.number in client.get("/cases/referrals/?page=2").content.decode()
+
+    # Still "new" in the table, but past its end: the member sees it as expired.
+    expired = client.get("/cases/referrals/?state=expired").content.decode()
+    assert expired_by_time.case.number in expired
+    assert newest.case.number not in expired
+    assert "state=expired&amp;page" not in expired  # one page only
+    new = client.get("/cases/referrals/?state=new").content.decode()
+    assert expired_by_time.case.number not in new
+    assert "state=new&amp;page=2" in new
