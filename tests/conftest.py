@@ -1,4 +1,5 @@
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from django_otp.oath import TOTP
 
@@ -33,6 +34,16 @@ def _audit_tables_emptied_after_transactional_tests(request):
         from audit.protection import remove
 
         remove(connection)
+
+
+@pytest.fixture
+def checkpoint_keys(settings, tmp_path):
+    """A fresh signing key pair and checkpoint file, outside the database as in production."""
+    settings.MBROJTJE_AUDIT_SIGNING_KEY = tmp_path / "keys" / "signing.pem"
+    settings.MBROJTJE_AUDIT_VERIFY_KEY = tmp_path / "keys" / "verify.pem"
+    settings.MBROJTJE_AUDIT_CHECKPOINT_FILE = tmp_path / "checkpoints" / "checkpoints.jsonl"
+    call_command("audit_keygen", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    return settings
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ Run it through `scripts/audit-bench`, which starts a throwaway PostgreSQL 15
 cluster, seeds the demo and removes the cluster afterwards. It measures:
 
 1. verification: the audit table is filled to `--events` events with valid
-   hash chains (computed here exactly as `services._append` does, loaded with
+   hash chains (computed exactly as `services._append` does, by audit.bulk, loaded with
    COPY), a checkpoint is signed, and `verify()` checks everything, with the
    digests computed in SQL and, for comparison, in Python;
 2. read throughput: GET /cases/<number>/ by a signed-in user, with 1 and with
@@ -31,16 +31,15 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, connections, transaction
+from django.db import connection, connections
 from django.test import Client
 from django.utils import timezone
 
-from audit import chain, services
+from audit import bulk, chain, services
 from audit.models import Action, AuditEvent, Flag
 from audit.signing import KeyMissing, signer
 from audit.verify import verify
 
-COLUMNS = (*chain.FIELD_NAMES, "entry_hash")
 HOST = "localhost"
 # The page a case read goes to; `{}` is the case number.
 CASE_URL = "/cases/{}/"
@@ -111,8 +110,8 @@ class History:
         self.weights = [weight for _, weight, _ in HISTORY]
         self.page = chain.canonical_detail({"page": "protocol:case_detail"})
 
-    def values(self, lane: int, seq: int, occurred_at) -> tuple:
-        """An event's fields in chain.FIELD_NAMES order, as `services.record` stores them."""
+    def values(self, occurred_at) -> tuple:
+        """An event's fields in bulk.VALUE_NAMES order, as `services.record` stores them."""
         rng = self.rng
         action, about_case = rng.choices(self.kinds, self.weights)[0]
         user, institution, municipality = rng.choice(self.actors)
@@ -126,7 +125,7 @@ class History:
                 )
             object_type = "protocol.case" if detail else ""
             return (
-                lane, seq, occurred_at, str(action), user, institution, municipality,
+                occurred_at, str(action), user, institution, municipality,
                 municipality, object_type, "", None, "", "", ip, "", detail,
             )  # fmt: skip
         case_id, number, case_municipality = rng.choice(self.cases)
@@ -139,7 +138,7 @@ class History:
         elif action == Action.CHANGED:
             detail = chain.canonical_detail({"fields": sorted(rng.sample(PARTS, 2))})
         return (
-            lane, seq, occurred_at, str(action), user, institution, municipality,
+            occurred_at, str(action), user, institution, municipality,
             case_municipality, "protocol.case", case_id, case_id, number, part, ip, "", detail,
         )  # fmt: skip
 
@@ -147,11 +146,11 @@ class History:
 def fill(target: int, lanes: int, *, seed: int = 5, progress=None) -> tuple[int, int, float]:
     """Append invented events until the table holds `target`; (before, added, seconds).
 
-    The lanes continue from their current heads, each event hashed exactly as
-    `services._append` hashes it, and the rows go in with one COPY. Events are
-    spread over the lanes at random, as concurrent writers spread them, so a
-    lane's rows are scattered over the table as in real use. They are dated
-    over the past year up to a day ago, out of every "recent events" window.
+    The lanes continue from their current heads (audit.bulk), each event hashed
+    exactly as `services._append` hashes it. Events are spread over the lanes in
+    turn, as concurrent writers spread them, so a lane's rows are scattered over
+    the table as in real use. They are dated over the past year up to a day ago,
+    out of every "recent events" window.
     """
     before = AuditEvent.objects.count()
     missing = target - before
@@ -163,28 +162,18 @@ def fill(target: int, lanes: int, *, seed: int = 5, progress=None) -> tuple[int,
     end = timezone.now().replace(microsecond=0) - timedelta(days=1)
     span_us = 365 * 24 * 3600 * 1_000_000
     mean_gap = max(1, span_us // missing)
-    moment = end - timedelta(microseconds=span_us)
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            for lane in range(lanes):  # no writer may append meanwhile
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock(%s, %s)", [services.LOCK_NAMESPACE, lane]
-                )
-        heads = {lane: (seq, digest) for lane, seq, digest in services.lane_heads(range(lanes))}
-        state = [heads.get(lane, (0, chain.genesis(lane))) for lane in range(lanes)]
-        leaf_digest, entry_hash = chain.leaf_digest, chain.entry_hash
-        sql = f"COPY audit_auditevent ({', '.join(COLUMNS)}) FROM STDIN"
-        with connection.connection.cursor() as raw, raw.copy(sql) as copy:
-            for done in range(1, missing + 1):
-                moment += timedelta(microseconds=rng.randrange(1, 2 * mean_gap))
-                lane = rng.randrange(lanes)
-                seq, previous = state[lane]
-                values = history.values(lane, seq + 1, moment)
-                digest = entry_hash(previous, leaf_digest(values))
-                state[lane] = (seq + 1, digest)
-                copy.write_row((*values, digest))
-                if progress is not None and done % 100_000 == 0:
-                    progress(done, missing)
+
+    def invented():
+        moment = end - timedelta(microseconds=span_us)
+        for _ in range(missing):
+            moment += timedelta(microseconds=rng.randrange(1, 2 * mean_gap))
+            yield history.values(moment)
+
+    def reported(done):
+        if progress is not None and done % 100_000 == 0:
+            progress(done, missing)
+
+    bulk.append_many(invented(), lanes=lanes, progress=reported)
     seconds = time.perf_counter() - started
     return before, missing, seconds
 
