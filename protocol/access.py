@@ -26,7 +26,7 @@ for a superuser, so superusers are refused here before guardian is asked.
 from functools import cache
 
 from django.contrib.auth.models import Group, Permission
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.core import ObjectPermissionChecker
@@ -215,28 +215,40 @@ def is_supervisor(user, case: Case) -> bool:
 
 
 def visible_cases(user: User) -> QuerySet[Case]:
-    """The cases `user` may open, as a queryset to filter further: one Exists per table."""
+    """The cases `user` may open, as a queryset to filter further.
+
+    One `pk IN (… UNION …)` of the user's rows, the groups' rows and unexpired
+    emergency accesses: the database reads the few thousand case ids a user
+    holds from the permission indexes and fetches those cases by primary key.
+    (An OR of EXISTS per case made it test every case in the country: 0.5 s for
+    a count at national size.)
+    """
     if not _may_hold_case_access(user):
         return Case.objects.none()
     view = _permission_id("view_case")
-    by_user = CaseUserObjectPermission.objects.filter(
-        content_object=OuterRef("pk"), user=user, permission_id=view
+    granted = CaseUserObjectPermission.objects.filter(user=user, permission_id=view).values(
+        "content_object_id"
     )
     by_group = CaseGroupObjectPermission.objects.filter(
-        content_object=OuterRef("pk"),
-        group__in=user.groups.values("pk"),
+        group_id__in=User.groups.through.objects.filter(user=user).values("group_id"),
         permission_id=view,
-    )
-    visible = Case.objects.filter(Q(Exists(by_user)) | Q(Exists(by_group)))
+    ).values("content_object_id")
+    ids = granted.union(by_group)
     if _is_referral_reader(user):
-        visible = visible.filter(Exists(open_referrals(user).filter(case=OuterRef("pk"))))
+        # A member's access is its institution's grants, and only while a referral is open.
+        ids = (
+            Case.objects.filter(pk__in=ids)
+            .filter(Exists(open_referrals(user).filter(case=OuterRef("pk"))))
+            .values("pk")
+        )
     kinds = emergency_kinds(user)
     if kinds:
-        by_emergency = EmergencyAccess.objects.filter(
-            case=OuterRef("pk"), user=user, expires_at__gt=timezone.now()
+        ids = ids.union(
+            EmergencyAccess.objects.filter(
+                user=user, expires_at__gt=timezone.now(), case__kind__in=kinds
+            ).values("case_id")
         )
-        visible |= Case.objects.filter(Exists(by_emergency), kind__in=kinds)
-    return visible
+    return Case.objects.filter(pk__in=ids)
 
 
 def prefetch_permissions(user, cases) -> None:
