@@ -7,7 +7,7 @@ class Command(BaseCommand):
     help = (
         "Mark referrals past their expiry as expired and remove the access they gave. "
         "Access already ends at the expiry time whether or not this has run; run it "
-        "periodically (e.g. every 15 minutes from a systemd timer) to keep the "
+        "periodically (deploy/systemd runs it hourly) to keep the "
         "permission tables and the institutions' inboxes tidy."
     )
 

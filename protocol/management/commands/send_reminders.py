@@ -15,9 +15,9 @@ class Command(BaseCommand):
         "Remind the worker in charge of each open case whose next deadline falls within "
         "the next 24 hours, or has passed: a notification in Mbrojtje and an e-mail "
         "without details. Each worker is reminded of a case at most once a day, so the "
-        "command can run as often as wanted; run it at least daily, e.g. every hour "
-        "from a systemd timer (OnCalendar=hourly) or cron ('0 * * * *'), as the same "
-        "user and environment as the web application. Protection orders about to "
+        "command can run as often as wanted; run it at least daily (deploy/systemd runs "
+        "it every morning), as the same user and environment as the web application. "
+        "Protection orders about to "
         "expire are reminded by send_order_reminders."
     )
 
