@@ -216,6 +216,12 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
+# No CACHES: neither Mbrojtje nor a library it uses reads Django's cache, so the
+# default (memory of each process) is never consulted. Sessions, lock-outs and
+# second-factor throttling are in the database that every application server
+# shares. Whatever starts using the cache must set a shared one first
+# (docs/deployment.md, "Several application servers").
+
 # --- Security headers ------------------------------------------------------
 # Outside debug the site is served over HTTPS only (behind a reverse proxy
 # that sets X-Forwarded-Proto, see docs).
@@ -261,7 +267,8 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 # --- Static files ------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+# Where collectstatic writes (nginx serves it in production; see docs/deployment.md).
+STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", str(BASE_DIR / "var" / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -314,6 +321,14 @@ MBROJTJE_WORKING_HOURS = tuple(
 MBROJTJE_WORKING_DAYS = frozenset(range(1, 1 + env_int("MBROJTJE_WORKING_DAYS_PER_WEEK", 5)))
 MBROJTJE_AUDIT_MANY_CASES = env_int("MBROJTJE_AUDIT_MANY_CASES", 15)
 MBROJTJE_AUDIT_MANY_CASES_MINUTES = env_int("MBROJTJE_AUDIT_MANY_CASES_MINUTES", 10)
+
+# --- Backups -----------------------------------------------------------------
+# `manage.py backup` encrypts to this X25519 public key (from `backup_keygen`);
+# the private key stays offline, so this server cannot read its own backups.
+# Both optional: only the backup commands need them (docs/backup.md).
+MBROJTJE_BACKUP_PUBLIC_KEY = env("MBROJTJE_BACKUP_PUBLIC_KEY").strip() or None
+# The folder of pg_dump and pg_restore, when not on PATH nor PostgreSQL 15's.
+MBROJTJE_PG_BIN = env("MBROJTJE_PG_BIN").strip() or None
 
 # --- E-mail ------------------------------------------------------------------
 # E-mails carry no personal data: only that something waits in Mbrojtje.
