@@ -1,0 +1,1 @@
+"""The load test of the production server: see scripts/load-test."""
