@@ -296,13 +296,13 @@ class Country:
         ):
             slug = code.lower()
             wanted = [
-                ("pmf", Role.CHILD_PROTECTION_WORKER, None, max(2, population // 6)),
+                ("pmf", Role.CHILD_PROTECTION_WORKER, None, max(2, population // 5)),
                 ("kreu", Role.HEAD_OF_CPU, None, 1),
                 ("koordinatori", Role.DV_COORDINATOR, None, max(1, population // 60)),
                 ("barazia", Role.GENDER_EQUALITY_OFFICER, None, 1),
                 ("admin", Role.MUNICIPAL_ADMINISTRATOR, None, 1),
             ] + [
-                (f"mkr-{kind}", Role.CCR_MEMBER, kind, 2 if population > 20 else 1)
+                (f"mkr-{kind}", Role.CCR_MEMBER, kind, 3 if population > 100 else 2)
                 for kind, _pattern in INSTITUTIONS
             ]
             for suffix, role, kind, how_many in wanted:
@@ -552,7 +552,7 @@ class Country:
         people.append((PersonRole.PERPETRATOR, False))
         people += [
             (PersonRole.HOUSEHOLD_CHILD if case.kind == CaseKind.DV else PersonRole.PARENT, None)
-        ] * rng.choice([1, 2, 3])
+        ] * rng.choice([2, 3, 4])
         for role, female in people:
             rows["people"].append(self._person(case, role, female))
         needs = (

@@ -3,7 +3,7 @@ from django.core.management import call_command
 from django.test import Client
 from django_otp.oath import TOTP
 
-from accounts.models import AuthenticatorDevice
+from accounts.models import AuthenticatorDevice, Institution
 from accounts.roles import Role
 from accounts.services import backup_codes_replace
 from tests.factories import PASSWORD, InstitutionFactory, MunicipalityFactory, UserFactory
@@ -100,6 +100,24 @@ def worker(municipality):
 @pytest.fixture
 def police(municipality):
     return InstitutionFactory(municipality=municipality, name="Policia Durrës")
+
+
+@pytest.fixture
+def police_institution(municipality):
+    return InstitutionFactory(
+        municipality=municipality, name="Policia Durrës", kind=Institution.Kind.POLICE
+    )
+
+
+@pytest.fixture
+def officer(municipality, police_institution):
+    """A member of the referral mechanism at the police."""
+    return UserFactory(
+        username="polic.dr",
+        municipality=municipality,
+        institution=police_institution,
+        roles=[Role.CCR_MEMBER],
+    )
 
 
 @pytest.fixture

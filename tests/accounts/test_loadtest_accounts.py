@@ -10,28 +10,10 @@ from django.test import Client
 from django.utils import timezone
 from django_otp.oath import totp
 
-from accounts.models import Institution
 from accounts.roles import Role
 from protocol.services import referrals as referral_services
 from tests.cases import register_child_case, take_to_monitoring
 from tests.factories import PASSWORD, InstitutionFactory, UserFactory
-
-
-@pytest.fixture
-def police_institution(municipality):
-    return InstitutionFactory(
-        municipality=municipality, name="Policia Durrës", kind=Institution.Kind.POLICE
-    )
-
-
-@pytest.fixture
-def officer(municipality, police_institution):
-    return UserFactory(
-        username="polic.dr",
-        municipality=municipality,
-        institution=police_institution,
-        roles=[Role.CCR_MEMBER],
-    )
 
 
 @pytest.fixture

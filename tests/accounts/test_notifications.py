@@ -31,23 +31,6 @@ def _mail(settings):
 
 
 @pytest.fixture
-def police_institution(municipality):
-    return InstitutionFactory(
-        municipality=municipality, name="Policia Durrës", kind=Institution.Kind.POLICE
-    )
-
-
-@pytest.fixture
-def officer(municipality, police_institution):
-    return UserFactory(
-        username="polic.dr",
-        municipality=municipality,
-        institution=police_institution,
-        roles=[Role.CCR_MEMBER],
-    )
-
-
-@pytest.fixture
 def committed(django_capture_on_commit_callbacks):
     """Run the on-commit callbacks (the e-mails) of what happens inside, as a commit would."""
     return lambda: django_capture_on_commit_callbacks(execute=True)

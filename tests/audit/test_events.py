@@ -8,7 +8,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import Institution
 from accounts.roles import Role
 from audit.models import Action, AuditEvent, Flag, FlagKind
 from protocol import documents, services
@@ -17,7 +16,7 @@ from protocol.services import emergency as emergency_services
 from protocol.services import referrals as referral_services
 from tests.cases import register_child_case
 from tests.conftest import enrolled, signed_in_client
-from tests.factories import PASSWORD, InstitutionFactory, UserFactory
+from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -28,23 +27,6 @@ CHILD_WORDS = ("Arta", "Hoxha", "K10101001A", "Dëshmorëve", "0691234567", "pa 
 def _working_hours_all_day(settings):
     settings.MBROJTJE_WORKING_HOURS = (0, 24)
     settings.MBROJTJE_WORKING_DAYS = frozenset(range(1, 8))
-
-
-@pytest.fixture
-def police_institution(municipality):
-    return InstitutionFactory(
-        municipality=municipality, name="Policia Durrës", kind=Institution.Kind.POLICE
-    )
-
-
-@pytest.fixture
-def police_member(municipality, police_institution):
-    return UserFactory(
-        username="polic.dr",
-        municipality=municipality,
-        institution=police_institution,
-        roles=[Role.CCR_MEMBER],
-    )
 
 
 def events_during(action):
@@ -171,10 +153,10 @@ def test_document_download_is_recorded(worker, settings, tmp_path):
     assert written[0].part == "documents"
 
 
-def test_a_referral_read_by_a_member_records_the_parts(worker, police_member, police_institution):
+def test_a_referral_read_by_a_member_records_the_parts(worker, officer, police_institution):
     case = register_child_case(worker)
     referral = refer(worker, case, police_institution, parts=["identity", "plan"])
-    client = signed_in_client(police_member)
+    client = signed_in_client(officer)
 
     written = events_during(lambda: client.get(referral.get_absolute_url()))
     inbox = events_during(lambda: client.get("/cases/referrals/"))

@@ -7,7 +7,6 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import Institution
 from accounts.roles import Role
 from protocol import access
 from protocol.models import CaseGroupObjectPermission, Referral, ReferralState
@@ -15,23 +14,6 @@ from protocol.services import referrals as referral_services
 from tests.cases import register_child_case, take_to_monitoring
 from tests.conftest import signed_in_client
 from tests.factories import InstitutionFactory, UserFactory
-
-
-@pytest.fixture
-def police_institution(municipality):
-    return InstitutionFactory(
-        municipality=municipality, name="Policia Durrës", kind=Institution.Kind.POLICE
-    )
-
-
-@pytest.fixture
-def officer(municipality, police_institution):
-    return UserFactory(
-        username="polic.dr",
-        municipality=municipality,
-        institution=police_institution,
-        roles=[Role.CCR_MEMBER],
-    )
 
 
 def refer(worker, case, institution, parts=("identity",), **overrides):

@@ -4,7 +4,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from accounts.models import Institution
 from accounts.roles import Role
 from protocol import access
 from protocol.models import (
@@ -36,23 +35,6 @@ def english_client(user):
 def fresh(user):
     """The user as a new request would load it: no permissions cached."""
     return type(user).objects.get(pk=user.pk)
-
-
-@pytest.fixture
-def police_institution(municipality):
-    return InstitutionFactory(
-        municipality=municipality, name="Policia Durrës", kind=Institution.Kind.POLICE
-    )
-
-
-@pytest.fixture
-def police_member(municipality, police_institution):
-    return UserFactory(
-        username="polic.dr",
-        municipality=municipality,
-        institution=police_institution,
-        roles=[Role.CCR_MEMBER],
-    )
 
 
 @pytest.fixture
@@ -98,7 +80,7 @@ def open_emergency(user, case, justification=JUSTIFICATION):
 
 
 def test_accepted_transfer_moves_the_case_and_its_access(
-    worker, head, foreign_head, other_municipality, police_institution, police_member
+    worker, head, foreign_head, other_municipality, police_institution, officer
 ):
     case = register_child_case(worker)
     referral = refer_to_police(worker, case, police_institution)
@@ -145,7 +127,7 @@ def test_accepted_transfer_moves_the_case_and_its_access(
     assert transfer.state == TransferState.ACCEPTED
     assert transfer.answered_by == foreign_head
 
-    for user in (worker, head, police_member):
+    for user in (worker, head, officer):
         assert signed_in_client(user).get(case.get_absolute_url()).status_code == 404
     assert receiving.get(case.get_absolute_url()).status_code == 200
     assert access.can_change_case(fresh(foreign_head), case)

@@ -62,7 +62,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--cases", type=int, default=100_000)
-        parser.add_argument("--events-per-case", type=int, default=100)
+        # A little over 100, so that 100,000 cases make at least 10 million events.
+        parser.add_argument("--events-per-case", type=int, default=105)
         parser.add_argument("--years", type=int, default=10)
         parser.add_argument(
             "--municipalities", type=int, default=len(MUNICIPALITIES), help="the N largest"
