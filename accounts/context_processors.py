@@ -16,7 +16,17 @@ REPORT_ROLES = frozenset(
 
 
 def navigation(request):
-    """The navigation of the base layout, by role; empty until the second factor is verified."""
+    """The navigation of the base layout, by role; empty until the second factor is verified.
+
+    Worked out once per request: a page that renders parts of itself separately
+    (the case page's sections) runs the context processors for each part."""
+    cached = getattr(request, "_mbrojtje_navigation", None)
+    if cached is None:
+        cached = request._mbrojtje_navigation = _navigation(request)
+    return cached
+
+
+def _navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_verified():
         return {"navigation": []}

@@ -44,21 +44,33 @@ def settings_read_once() -> Iterator[None]:
         _all_settings.reset(token)
 
 
+def _settings_of(municipality_id: int) -> dict[str, int]:
+    """Every deadline setting for the municipality: its own value, else the default."""
+    table = _all_settings.get()
+    if table is None:
+        rows = DeadlineSetting.objects.filter(
+            Q(municipality_id=municipality_id) | Q(municipality__isnull=True)
+        ).values_list("key", "municipality_id", "value")
+        table = {}
+        for key, owner, value in rows:
+            table.setdefault(key, {})[owner] = value
+    values = {}
+    for key, by_owner in table.items():
+        if municipality_id in by_owner:
+            values[key] = by_owner[municipality_id]
+        elif None in by_owner:
+            values[key] = by_owner[None]
+    return values
+
+
 def setting_value(municipality_id: int, key: str) -> int:
     """The municipality's own value of `key`, else the default."""
-    table = _all_settings.get()
-    if table is not None:
-        values = table.get(key, {})
-    else:
-        values = dict(
-            DeadlineSetting.objects.filter(key=key)
-            .filter(Q(municipality_id=municipality_id) | Q(municipality__isnull=True))
-            .values_list("municipality_id", "value")
-        )
-    if municipality_id in values:
-        return values[municipality_id]
-    if None in values:
-        return values[None]
+    return _value(_settings_of(municipality_id), key)
+
+
+def _value(settings: dict[str, int], key: str) -> int:
+    if key in settings:
+        return settings[key]
     raise MissingDeadlineSetting(f"No deadline setting {key!r}: run the migrations.")
 
 
@@ -81,32 +93,33 @@ class Deadline:
         return self.done_at is not None and self.done_at > self.due_at
 
 
-def _assessment_deadline(case: Case) -> Deadline:
+def _assessment_deadline(case: Case, settings: dict[str, int]) -> Deadline:
     if case.kind == CaseKind.DV:
         key, name = Key.DV_RISK_ASSESSMENT_HOURS, "risk_assessment"
     elif case.reported_risk_level == RiskLevel.HIGH:
         key, name = Key.ASSESSMENT_HIGH_RISK_HOURS, "assessment"
     else:
         key, name = Key.ASSESSMENT_OTHER_HOURS, "assessment"
-    hours = setting_value(case.municipality_id, key)
+    hours = _value(settings, key)
     return Deadline(name, case.reported_at + timedelta(hours=hours), case.assessed_at)
 
 
 def case_deadlines(case: Case) -> list[Deadline]:
     """Every deadline the case has met or now faces, in the order of the protocol."""
-    deadlines = [_assessment_deadline(case)]
+    settings = _settings_of(case.municipality_id)
+    deadlines = [_assessment_deadline(case, settings)]
     if case.assessed_at:
-        days = setting_value(case.municipality_id, Key.CONFERENCE_DAYS)
+        days = _value(settings, Key.CONFERENCE_DAYS)
         deadlines.append(
             Deadline("conference", case.assessed_at + timedelta(days=days), case.conference_at)
         )
     if case.conference_at:
-        days = setting_value(case.municipality_id, Key.PLAN_DAYS)
+        days = _value(settings, Key.PLAN_DAYS)
         deadlines.append(
             Deadline("plan", case.conference_at + timedelta(days=days), case.plan_approved_at)
         )
     if case.plan_approved_at and case.stage in (Stage.MONITORING, Stage.CLOSURE_PROPOSED):
-        days = setting_value(case.municipality_id, Key.REVIEW_DAYS)
+        days = _value(settings, Key.REVIEW_DAYS)
         since = case.last_review_at or case.plan_approved_at
         deadlines.append(Deadline("review", since + timedelta(days=days), None))
     return deadlines

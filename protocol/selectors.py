@@ -83,12 +83,13 @@ def cases_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
         cases = cases.filter(owner=user)
     if filters.query:
         indexes = search_indexes(filters.query)
-        people = Person.objects.filter(
+        by_person = Person.objects.filter(
             Q(personal_number_index__in=indexes) | Q(name_index__in=indexes)
-        )
-        cases = cases.filter(
-            Q(number__iexact=filters.query.strip()) | Q(pk__in=people.values("case_id"))
-        )
+        ).values("case_id")
+        # Case numbers are capitals: an equality the unique index answers (iexact is
+        # UPPER() on every case in the country).
+        by_number = Case.objects.filter(number=filters.query.strip().upper()).values("pk")
+        cases = cases.filter(pk__in=by_number.union(by_person))
     return cases.order_by("next_due_at", "-registered_at")
 
 

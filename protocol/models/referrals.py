@@ -82,7 +82,11 @@ class Referral(models.Model):
         ordering = ["-referred_at"]
         verbose_name = _("referral")
         verbose_name_plural = _("referrals")
-        indexes = [models.Index(fields=["institution", "state", "expires_at"])]
+        indexes = [
+            models.Index(fields=["institution", "state", "expires_at"]),
+            # The inbox: an institution's referrals, newest first, a page at a time.
+            models.Index(fields=["institution", "-referred_at"], name="referral_inbox"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(expires_at__gt=models.F("referred_at")),
