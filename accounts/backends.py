@@ -1,4 +1,29 @@
-"""General permissions that come with a user's roles (not per-case access)."""
+"""Signing in with a password, and the general permissions that come with a user's roles
+(not per-case access)."""
+
+from django.contrib.auth.backends import ModelBackend
+
+
+class PasswordBackend(ModelBackend):
+    """Django's username and password check, without Django's model permissions.
+
+    Mbrojtje grants no model permission to anyone (roles bring theirs through
+    RoleBackend, cases theirs through guardian), so asking the permission
+    tables at every `has_perm` would be two queries a page for an empty answer.
+    """
+
+    def get_user_permissions(self, user_obj, obj=None):
+        return set()
+
+    def get_group_permissions(self, user_obj, obj=None):
+        return set()
+
+    def get_all_permissions(self, user_obj, obj=None):
+        return set()
+
+    def has_perm(self, user_obj, perm, obj=None):
+        return False
+
 
 
 class RoleBackend:
