@@ -180,7 +180,12 @@ def emergency_access_of(user, case: Case) -> EmergencyAccess | None:
 
 
 def _has_granted_permission(user, case: Case, codename: str) -> bool:
-    if not _checker(user).has_perm(codename, case):
+    prefetched = getattr(user, "_case_permission_ids", {}).get(case.pk)
+    if prefetched is not None:
+        granted = _permission_id(codename) in prefetched
+    else:
+        granted = _checker(user).has_perm(codename, case)
+    if not granted:
         return False
     return not _is_referral_reader(user) or _referral_covers(user, case, codename)
 
@@ -252,9 +257,28 @@ def visible_cases(user: User) -> QuerySet[Case]:
 
 
 def prefetch_permissions(user, cases) -> None:
-    """Load `user`'s permissions on `cases` in one query each, for list pages."""
-    if _may_hold_case_access(user) and cases:
-        _checker(user).prefetch_perms(cases)
+    """Load `user`'s permissions on `cases` for a list page: two queries of ids.
+
+    Only the permission ids are read, not guardian's rows with their Permission
+    objects: a coordinator's page of 25 cases holds 400 of them, and building
+    them cost 20 ms a page. Kept on the user object, like guardian's checker.
+    """
+    if not (_may_hold_case_access(user) and cases):
+        return
+    ids = [case.pk for case in cases]
+    known = getattr(user, "_case_permission_ids", None)
+    if known is None:
+        known = user._case_permission_ids = {}
+    for pk in ids:
+        known[pk] = set()
+    by_user = CaseUserObjectPermission.objects.filter(user=user, content_object_id__in=ids)
+    by_group = CaseGroupObjectPermission.objects.filter(
+        group_id__in=User.groups.through.objects.filter(user=user).values("group_id"),
+        content_object_id__in=ids,
+    )
+    for rows in (by_user, by_group):
+        for case_id, permission_id in rows.values_list("content_object_id", "permission_id"):
+            known[case_id].add(permission_id)
 
 
 def grant_full_access(case: Case, *, user=None, group=None) -> None:
