@@ -21,6 +21,7 @@ counts only, never a text, and exits 1 when a check fails.
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
 from datetime import datetime
@@ -34,6 +35,7 @@ def main() -> int:
     parser.add_argument("--accounts", type=Path, required=True)
     parser.add_argument("--writes", type=Path, required=True)
     options = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
     accounts = json.loads(options.accounts.read_text(encoding="utf-8"))
     journal = json.loads(options.writes.read_text(encoding="utf-8"))
