@@ -25,7 +25,6 @@ class PasswordBackend(ModelBackend):
         return False
 
 
-
 class RoleBackend:
     """Answers `has_perm("app.codename")` from the roles a user holds.
 
