@@ -1,4 +1,5 @@
-"""Appending many events at once, for loading a national-sized or benchmark trail.
+"""Appending many events at once, for loading a national-sized or benchmark trail,
+and switching auditing off to measure what it costs.
 
 The events are chained exactly as `services._append` chains one: each goes to
 a lane, after that lane's head, and its entry hash covers the one before. The
@@ -10,7 +11,8 @@ Nothing here raises flags or checks who may do what: it writes what it is
 given, so only seeding and benchmark commands call it.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 from django.db import connection, transaction
 
@@ -74,3 +76,20 @@ def append_many(
                     batch = []
             AuditEvent.objects.bulk_create(batch)
     return count
+
+
+@contextmanager
+def auditing_off() -> Iterator[None]:
+    """Within the block, in this process only, events are built but never written and
+    raise no flag: the benchmarks' "auditing off", never the application's."""
+    append, flags_for = services._append, services._flags_for
+
+    def built_not_written(values: dict) -> AuditEvent:
+        return AuditEvent(lane=0, seq=0, entry_hash=b"", **values)
+
+    services._append = built_not_written
+    services._flags_for = lambda event: []
+    try:
+        yield
+    finally:
+        services._append, services._flags_for = append, flags_for

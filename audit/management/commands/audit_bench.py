@@ -16,6 +16,7 @@ It writes invented events that can never be deleted (the table is
 append-only), so it refuses to run outside debug.
 """
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -189,16 +190,6 @@ def _vacuum_analyze() -> float:
 # --- 2. Read throughput --------------------------------------------------------
 
 
-def _switch_audit_off() -> None:
-    """In this process only: events are built but never written, and raise no flag."""
-
-    def append(values: dict) -> AuditEvent:
-        return AuditEvent(lane=0, seq=0, entry_hash=b"", **values)
-
-    services._append = append
-    services._flags_for = lambda event: []
-
-
 def _get(client: Client, number: str) -> None:
     response = client.get(CASE_URL.format(number))
     if response.status_code != 200:
@@ -326,25 +317,24 @@ class Outcome:
 def _reader(index, cookie, numbers, audit_on, seconds, barrier, results):
     """One client process: warm up, wait for the others, read case pages for `seconds`."""
     try:
-        if not audit_on:
-            _switch_audit_off()
-        client = Client(HTTP_HOST=HOST)
-        client.cookies[settings.SESSION_COOKIE_NAME] = cookie
-        start = (index * 7) % len(numbers)
-        order = numbers[start:] + numbers[:start]
-        for number in order[:5]:
-            _get(client, number)
-        barrier.wait(timeout=300)
-        count = 0
-        cpu = time.process_time()
-        began = time.perf_counter()
-        deadline = began + seconds
-        while True:
-            _get(client, order[count % len(order)])
-            count += 1
-            if time.perf_counter() >= deadline:
-                break
-        results.put(Outcome(count, time.perf_counter() - began, time.process_time() - cpu))
+        with contextlib.nullcontext() if audit_on else bulk.auditing_off():
+            client = Client(HTTP_HOST=HOST)
+            client.cookies[settings.SESSION_COOKIE_NAME] = cookie
+            start = (index * 7) % len(numbers)
+            order = numbers[start:] + numbers[:start]
+            for number in order[:5]:
+                _get(client, number)
+            barrier.wait(timeout=300)
+            count = 0
+            cpu = time.process_time()
+            began = time.perf_counter()
+            deadline = began + seconds
+            while True:
+                _get(client, order[count % len(order)])
+                count += 1
+                if time.perf_counter() >= deadline:
+                    break
+            results.put(Outcome(count, time.perf_counter() - began, time.process_time() - cpu))
     except BaseException:
         barrier.abort()
         results.put(Outcome(error=traceback.format_exc()))
