@@ -210,8 +210,6 @@ class Staff:
     workers: list = field(default_factory=list)
     heads: list = field(default_factory=list)
     coordinators: list = field(default_factory=list)
-    officers: list = field(default_factory=list)
-    administrators: list = field(default_factory=list)
     members: dict = field(default_factory=dict)  # institution kind -> [(id, inst, muni)]
 
 
@@ -245,6 +243,13 @@ class Country:
         )
         self.permission_ids = {name: access._permission_id(name) for name in access.FULL_ACCESS}
         self.counts: dict[str, int] = {}
+        self.group_ids: dict[str, int] = {}
+
+    def _group_id(self, name: str) -> int:
+        """The id of the group of that name (made if missing), asked once per run."""
+        if name not in self.group_ids:
+            self.group_ids[name] = Group.objects.get_or_create(name=name)[0].pk
+        return self.group_ids[name]
 
     # --- Organisation -----------------------------------------------------------
 
@@ -284,12 +289,6 @@ class Country:
         rng = self.rng
         unusable = make_password(None)
         users, roles, memberships = [], [], []
-        groups = {}
-
-        def group_id(name):
-            if name not in groups:
-                groups[name] = Group.objects.get_or_create(name=name)[0].pk
-            return groups[name]
 
         for municipality, (_name, code, population) in zip(
             self.municipalities, chosen, strict=True
@@ -324,9 +323,13 @@ class Country:
                     users.append(user)
                     roles.append((user, role))
                     if role in (Role.HEAD_OF_CPU, Role.DV_COORDINATOR):
-                        memberships.append((user, group_id(role_group_name(municipality.pk, role))))
+                        memberships.append(
+                            (user, self._group_id(role_group_name(municipality.pk, role)))
+                        )
                     elif role == Role.CCR_MEMBER:
-                        memberships.append((user, group_id(institution_group_name(institution_id))))
+                        memberships.append(
+                            (user, self._group_id(institution_group_name(institution_id)))
+                        )
         if not User.objects.filter(username="kombetar.statistika.1").exists():
             statistician = User(
                 username="kombetar.statistika.1",
@@ -366,8 +369,6 @@ class Country:
             Role.CHILD_PROTECTION_WORKER: "workers",
             Role.HEAD_OF_CPU: "heads",
             Role.DV_COORDINATOR: "coordinators",
-            Role.GENDER_EQUALITY_OFFICER: "officers",
-            Role.MUNICIPAL_ADMINISTRATOR: "administrators",
         }
         kinds = {
             pk: kind
@@ -458,9 +459,7 @@ class Country:
             "user_permissions", "group_permissions",
         )}  # fmt: skip
         supervisor_groups = {
-            kind: Group.objects.get_or_create(
-                name=role_group_name(municipality.pk, access.SUPERVISOR_ROLE[kind])
-            )[0].pk
+            kind: self._group_id(role_group_name(municipality.pk, access.SUPERVISOR_ROLE[kind]))
             for kind in CaseKind.values
         }
         for registered_at, number in numbered:
@@ -741,11 +740,11 @@ class Country:
             rows["referrals"].append(referral)
             if state in OPEN_REFERRAL_STATES:
                 open_to.append(kind)
-                group = Group.objects.get_or_create(name=institution_group_name(institutions[kind]))
+                group_id = self._group_id(institution_group_name(institutions[kind]))
                 for codename in ["view_case", *(f"view_{part}" for part in parts)]:
                     rows["group_permissions"].append(
                         CaseGroupObjectPermission(
-                            content_object_id=case.pk, group_id=group[0].pk,
+                            content_object_id=case.pk, group_id=group_id,
                             permission_id=self.permission_ids[codename],
                         )
                     )  # fmt: skip

@@ -219,6 +219,11 @@ def is_supervisor(user, case: Case) -> bool:
     )
 
 
+def _group_ids(user: User) -> QuerySet:
+    """The ids of the user's groups, as a subquery (without joining auth_group)."""
+    return User.groups.through.objects.filter(user=user).values("group_id")
+
+
 def visible_cases(user: User) -> QuerySet[Case]:
     """The cases `user` may open, as a queryset to filter further.
 
@@ -235,8 +240,7 @@ def visible_cases(user: User) -> QuerySet[Case]:
         "content_object_id"
     )
     by_group = CaseGroupObjectPermission.objects.filter(
-        group_id__in=User.groups.through.objects.filter(user=user).values("group_id"),
-        permission_id=view,
+        group_id__in=_group_ids(user), permission_id=view
     ).values("content_object_id")
     ids = granted.union(by_group)
     if _is_referral_reader(user):
@@ -273,8 +277,7 @@ def prefetch_permissions(user, cases) -> None:
         known[pk] = set()
     by_user = CaseUserObjectPermission.objects.filter(user=user, content_object_id__in=ids)
     by_group = CaseGroupObjectPermission.objects.filter(
-        group_id__in=User.groups.through.objects.filter(user=user).values("group_id"),
-        content_object_id__in=ids,
+        group_id__in=_group_ids(user), content_object_id__in=ids
     )
     for rows in (by_user, by_group):
         for case_id, permission_id in rows.values_list("content_object_id", "permission_id"):

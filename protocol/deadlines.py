@@ -28,16 +28,19 @@ _all_settings: ContextVar[dict[str, dict[int | None, int]] | None] = ContextVar(
 )
 
 
+def _table(settings) -> dict[str, dict[int | None, int]]:
+    """key -> {municipality id, or None for the default: value} of the settings given."""
+    table: dict[str, dict[int | None, int]] = {}
+    for key, municipality_id, value in settings.values_list("key", "municipality_id", "value"):
+        table.setdefault(key, {})[municipality_id] = value
+    return table
+
+
 @contextmanager
 def settings_read_once() -> Iterator[None]:
     """Within the block, deadlines use the settings as they were when it began: for
     computing the deadlines of many cases at once without a query for each."""
-    table: dict[str, dict[int | None, int]] = {}
-    for key, municipality_id, value in DeadlineSetting.objects.values_list(
-        "key", "municipality_id", "value"
-    ):
-        table.setdefault(key, {})[municipality_id] = value
-    token = _all_settings.set(table)
+    token = _all_settings.set(_table(DeadlineSetting.objects.all()))
     try:
         yield
     finally:
@@ -48,12 +51,11 @@ def _settings_of(municipality_id: int) -> dict[str, int]:
     """Every deadline setting for the municipality: its own value, else the default."""
     table = _all_settings.get()
     if table is None:
-        rows = DeadlineSetting.objects.filter(
-            Q(municipality_id=municipality_id) | Q(municipality__isnull=True)
-        ).values_list("key", "municipality_id", "value")
-        table = {}
-        for key, owner, value in rows:
-            table.setdefault(key, {})[owner] = value
+        table = _table(
+            DeadlineSetting.objects.filter(
+                Q(municipality_id=municipality_id) | Q(municipality__isnull=True)
+            )
+        )
     values = {}
     for key, by_owner in table.items():
         if municipality_id in by_owner:
