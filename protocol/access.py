@@ -19,8 +19,9 @@ direct foreign keys (CaseUserObjectPermission, CaseGroupObjectPermission):
   it, never change it, until the access expires. No permission rows are
   granted for it: the unexpired row is checked here at each read.
 
-A platform superuser reads no case: guardian would answer yes to everything
-for a superuser, so superusers are refused here before guardian is asked.
+A platform superuser reads no case: guardian's own checks would answer yes to
+everything for a superuser, so superusers are refused here before any
+permission is looked up.
 """
 
 from functools import cache
@@ -29,7 +30,6 @@ from django.contrib.auth.models import Group, Permission
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from guardian.core import ObjectPermissionChecker
 
 from accounts.models import User
 from accounts.roles import Role, institution_group_name, role_group_name
@@ -93,15 +93,6 @@ def forget_permission_ids(**kwargs) -> None:
 
 def _may_hold_case_access(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and not user.is_superuser)
-
-
-def _checker(user) -> ObjectPermissionChecker:
-    # One checker per user and request: it caches the permissions it loaded.
-    checker = getattr(user, "_case_permission_checker", None)
-    if checker is None:
-        checker = ObjectPermissionChecker(user)
-        user._case_permission_checker = checker
-    return checker
 
 
 def _is_referral_reader(user) -> bool:
@@ -180,12 +171,11 @@ def emergency_access_of(user, case: Case) -> EmergencyAccess | None:
 
 
 def _has_granted_permission(user, case: Case, codename: str) -> bool:
-    prefetched = getattr(user, "_case_permission_ids", {}).get(case.pk)
-    if prefetched is not None:
-        granted = _permission_id(codename) in prefetched
-    else:
-        granted = _checker(user).has_perm(codename, case)
-    if not granted:
+    granted = getattr(user, "_case_permission_ids", {}).get(case.pk)
+    if granted is None:
+        prefetch_permissions(user, [case])
+        granted = user._case_permission_ids[case.pk]
+    if _permission_id(codename) not in granted:
         return False
     return not _is_referral_reader(user) or _referral_covers(user, case, codename)
 
@@ -261,11 +251,14 @@ def visible_cases(user: User) -> QuerySet[Case]:
 
 
 def prefetch_permissions(user, cases) -> None:
-    """Load `user`'s permissions on `cases` for a list page: two queries of ids.
+    """Load `user`'s permissions on `cases`, held directly or through a group: one query of ids.
 
-    Only the permission ids are read, not guardian's rows with their Permission
-    objects: a coordinator's page of 25 cases holds 400 of them, and building
-    them cost 20 ms a page. Kept on the user object, like guardian's checker.
+    The permission checks read what this loaded; a case not loaded yet is loaded
+    alone at its first check. Only the permission ids are read, not guardian's
+    rows with their Permission objects (as its ObjectPermissionChecker does): a
+    coordinator's page of 25 cases holds 400 of them, and building them cost
+    20 ms a page. Kept on the user object, so for one request, as guardian's
+    checker keeps its cache.
     """
     if not (_may_hold_case_access(user) and cases):
         return
@@ -279,9 +272,10 @@ def prefetch_permissions(user, cases) -> None:
     by_group = CaseGroupObjectPermission.objects.filter(
         group_id__in=_group_ids(user), content_object_id__in=ids
     )
-    for rows in (by_user, by_group):
-        for case_id, permission_id in rows.values_list("content_object_id", "permission_id"):
-            known[case_id].add(permission_id)
+    columns = ("content_object_id", "permission_id")
+    rows = by_user.values_list(*columns).union(by_group.values_list(*columns), all=True)
+    for case_id, permission_id in rows:
+        known[case_id].add(permission_id)
 
 
 def grant_full_access(case: Case, *, user=None, group=None) -> None:
