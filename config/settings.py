@@ -120,6 +120,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "accounts.middleware.SlidingSessionMiddleware",
     "accounts.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -208,10 +209,10 @@ MBROJTJE_BACKUP_CODE_COUNT = 10
 OTP_TOTP_ISSUER = env("MBROJTJE_OTP_ISSUER", "Mbrojtje")
 OTP_TOTP_THROTTLE_FACTOR = 1
 
-# Sessions end after inactivity (sliding window) and when the browser closes.
+# Sessions end after inactivity (sliding window, kept to the minute by
+# accounts.middleware.SlidingSessionMiddleware) and when the browser closes.
 SESSION_IDLE_MINUTES = env_int("MBROJTJE_SESSION_IDLE_MINUTES", 30)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,3 +1,4 @@
+import time
 from datetime import timedelta
 
 import pytest
@@ -5,6 +6,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
+from accounts.middleware import SlidingSessionMiddleware
 from accounts.models import AuthenticatorDevice, User
 from accounts.roles import Role
 from tests.conftest import enrolled, signed_in_client, totp_code
@@ -201,9 +203,38 @@ def test_session_ends_after_inactivity(worker, settings):
     assert client.get("/")["Location"].startswith("/accounts/sign-in/")
 
 
-def test_session_cookie_ends_with_the_browser(worker):
+def test_activity_pushes_the_end_of_the_session_back(worker):
     client = signed_in_client(worker)
-    response = client.get("/")
+    session = Session.objects.get(session_key=client.session.session_key)
+    # Twenty minutes of inactivity: the session has ten minutes left.
+    ten_minutes_left = timezone.now() + timedelta(minutes=10)
+    Session.objects.filter(pk=session.pk).update(expire_date=ten_minutes_left)
+    stored = client.session
+    stored[SlidingSessionMiddleware.KEY] = int(time.time()) - 20 * 60
+    stored.save()
+    Session.objects.filter(pk=session.pk).update(expire_date=ten_minutes_left)
+
+    assert client.get("/").status_code == 200
+
+    session.refresh_from_db()
+    assert session.expire_date - timezone.now() > timedelta(minutes=29)
+
+
+def test_the_session_is_rewritten_at_most_once_a_minute(worker):
+    client = signed_in_client(worker)
+    client.get("/")
+    expire_date = Session.objects.get(session_key=client.session.session_key).expire_date
+
+    client.get("/")
+
+    assert Session.objects.get(session_key=client.session.session_key).expire_date == expire_date
+
+
+def test_session_cookie_ends_with_the_browser(worker):
+    client = Client()
+    device = enrolled(worker)
+    client.post("/accounts/sign-in/", {"username": worker.username, "password": PASSWORD})
+    response = client.post("/accounts/second-factor/", {"token": totp_code(device)})
     cookie = response.cookies["sessionid"]
     assert cookie["expires"] == ""
     assert cookie["max-age"] == ""
