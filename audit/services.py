@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, Q
 from django.utils import timezone
 
 from . import chain
@@ -186,14 +187,17 @@ def _opening_many_cases(event: AuditEvent) -> bool:
     already opened in it, and otherwise a look at the user's last few hundred reads.
     """
     since = event.occurred_at - timedelta(minutes=settings.MBROJTJE_AUDIT_MANY_CASES_MINUTES)
-    if Flag.objects.filter(
-        actor_id=event.actor_id, kind=FlagKind.MANY_CASES, raised_at__gte=since
-    ).exists():
-        return False
     reads = AuditEvent.objects.filter(
         actor_id=event.actor_id, action=Action.CASE_VIEWED, occurred_at__gte=since
     )
-    if reads.filter(case_number=event.case_number).exclude(pk=event.pk).exists():
+    flagged = Flag.objects.filter(
+        actor_id=event.actor_id, kind=FlagKind.MANY_CASES, raised_at__gte=since
+    )
+    opened_before = reads.filter(case_number=event.case_number).exclude(pk=event.pk)
+    # Both questions in one statement: this runs on every case read.
+    if AuditEvent.objects.filter(
+        Q(pk=event.pk) & (Exists(flagged) | Exists(opened_before))
+    ).exists():
         return False
     recent = reads.order_by("-occurred_at").values_list("case_number", flat=True)
     return len(set(recent[:RECENT_READS_LOOKED_AT])) >= settings.MBROJTJE_AUDIT_MANY_CASES

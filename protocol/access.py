@@ -160,8 +160,12 @@ def _emergency_covers(user, case: Case, codename: str) -> bool:
 
 
 def emergency_access_of(user, case: Case) -> EmergencyAccess | None:
-    """The user's unexpired emergency access to the case, if any."""
-    if case.kind not in emergency_kinds(user):
+    """The user's unexpired emergency access to the case, if they read it by one.
+
+    None for those who hold the case anyway (its worker, its supervisors): they
+    are not reading it in an emergency, even if they once opened it so.
+    """
+    if case.kind not in emergency_kinds(user) or _has_granted_permission(user, case, "view_case"):
         return None
     return (
         EmergencyAccess.objects.filter(user=user, case=case, expires_at__gt=timezone.now())

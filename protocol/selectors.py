@@ -11,7 +11,7 @@ from accounts.models import User
 from encryption.blind_index import blind_index
 
 from . import access
-from .models import Case, Person, Referral, Stage
+from .models import Case, CaseLink, Person, Referral, Stage
 from .services import PERSONAL_NUMBER_INDEX, may_work_on, person_indexes
 
 
@@ -29,6 +29,14 @@ def case_for(user: User, number: str) -> Case:
     if case is None or not access.can_view_case(user, case):
         raise Http404
     return case
+
+
+def linked_cases(case: Case) -> list[Case]:
+    """The DV case of a child's household, or the children's cases of a DV case (one query)."""
+    links = CaseLink.objects.filter(Q(dv_case=case) | Q(child_case=case)).select_related(
+        "dv_case", "child_case"
+    )
+    return [link.child_case if link.dv_case_id == case.pk else link.dv_case for link in links]
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from .forms import (
 )
 from .models import PlanAction
 from .sections import action_url_name, sections_for
-from .selectors import CaseFilters, case_for, cases_list, workers_for
+from .selectors import CaseFilters, case_for, cases_list, linked_cases, workers_for
 from .stages import ACTIONS, TransitionNotAllowed, available_actions
 
 PAGE_SIZE = 25
@@ -130,12 +130,8 @@ def case_detail(request, number):
         "documents": documents_visible(by=user, case=case) if can["documents"] else [],
         "note_form": NoteForm(),
         "reason_form": ReasonForm(initial={"version": case.version}),
-        "linked": list(
-            {link.child_case for link in case.child_case_links.select_related("child_case")}
-            | {link.dv_case for link in case.dv_case_links.select_related("dv_case")}
-        ),
+        "linked": [other for other in linked_cases(case) if access.can_view_case(user, other)],
     }
-    context["linked"] = [c for c in context["linked"] if access.can_view_case(user, c)]
     case_opened(request, case, parts=[part for part, shown in can.items() if shown])
     return render(request, "protocol/case_detail.html", context)
 
