@@ -173,6 +173,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_PREPARED_STATEMENTS", default=True
+):
+    # Parameters bound by the server and statements prepared after their second
+    # use on a connection: PostgreSQL then plans each of a page's few dozen
+    # queries once per connection instead of at every request (about a tenth
+    # of a case page, docs/performance.md). Needs a session per connection,
+    # so no PgBouncer in transaction mode; stop the servers while migrating.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=2
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and authentication -----------------------------------------
