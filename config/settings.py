@@ -177,12 +177,17 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_b
     "DATABASE_PREPARED_STATEMENTS", default=True
 ):
     # Parameters bound by the server and statements prepared after their second
-    # use on a connection: PostgreSQL then plans each of a page's few dozen
-    # queries once per connection instead of at every request (about a tenth
-    # of a case page, docs/performance.md). Needs a session per connection,
-    # so no PgBouncer in transaction mode; stop the servers while migrating.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True, prepare_threshold=2
+    # use on a connection: PostgreSQL parses and analyses each of a page's few
+    # dozen queries once per connection instead of at every request (about a
+    # tenth of a case page, docs/performance.md). Each execution is still
+    # planned for its own values: a generic plan, which PostgreSQL may switch
+    # to after five executions, made the ten-year report 40% slower. Needs a
+    # session per connection, so no PgBouncer in transaction mode; stop the
+    # servers while migrating.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.update(server_side_binding=True, prepare_threshold=2)
+    _options["options"] = " ".join(
+        filter(None, [_options.get("options"), "-c plan_cache_mode=force_custom_plan"])
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
