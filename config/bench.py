@@ -29,7 +29,7 @@ import guardian.shortcuts
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.test import Client
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -51,7 +51,7 @@ from protocol.models import (
     Referral,
     Stage,
 )
-from protocol.selectors import CaseFilters, cases_list, referral_inbox
+from protocol.selectors import CaseFilters, cases_list, cases_page, referral_inbox
 from reports.forms import LONGEST_RANGE_DAYS
 
 PAGE = 25
@@ -281,20 +281,18 @@ def generic_first_page(user: User) -> tuple[int, list[Case]]:
             expires_at__gt=timezone.now(),
         )
         cases = cases.filter(Exists(open_referrals))
-    cases = (
-        cases.select_related("owner", "administrative_unit")
-        .prefetch_related(
-            Prefetch("people", queryset=Person.objects.filter(role__in=["child", "victim"]))
-        )
-        .order_by("next_due_at", "-registered_at")
-    )
-    return cases.count(), list(cases[:PAGE])
+    return _first_page(cases.order_by("next_due_at", "-registered_at"))
 
 
 def our_first_page(user: User, filters: CaseFilters | None = None) -> tuple[int, list[Case]]:
     """The same through protocol.access: what the case list view runs."""
-    cases = cases_list(user, filters or CaseFilters())
-    return cases.count(), list(cases[:PAGE])
+    return _first_page(cases_list(user, filters or CaseFilters()))
+
+
+def _first_page(cases) -> tuple[int, list[Case]]:
+    # Both sides page the same way, the list view's: only the permissions differ.
+    page = cases_page(cases, 1, PAGE)
+    return page.paginator.count, list(page.object_list)
 
 
 def search_by_decrypting(user: User, name: str) -> Callable[[], None]:

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -30,7 +29,7 @@ from .forms import (
 )
 from .models import PlanAction
 from .sections import action_url_name, sections_for
-from .selectors import CaseFilters, case_for, cases_list, linked_cases, workers_for
+from .selectors import CaseFilters, case_for, cases_list, cases_page, linked_cases, workers_for
 from .stages import ACTIONS, TransitionNotAllowed, available_actions
 
 PAGE_SIZE = 25
@@ -54,8 +53,8 @@ def case_list(request):
             query=data["q"],
             mine=data["mine"],
         )
-    page = Paginator(cases_list(user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
-    access.prefetch_permissions(user, list(page.object_list))
+    page = cases_page(cases_list(user, filters), request.GET.get("page"), PAGE_SIZE)
+    access.prefetch_permissions(user, page.object_list)
     cases_listed(request, page.object_list, searched=bool(filters.query))
     rows = [
         {

@@ -214,6 +214,36 @@ def test_list_makes_the_same_number_of_queries_for_more_cases(worker, head):
     assert len(many) == len(few)
 
 
+def test_list_pages_the_cases_by_next_due_date(worker):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    for index in range(27):
+        register_child_case(
+            worker,
+            person=child(first=f"Emri{index}", personal_number=f"K10101{index:02d}Z"),
+            reported_at=now - timedelta(hours=index),
+        )
+    expected = list(
+        Case.objects.order_by("next_due_at", "-registered_at").values_list("number", flat=True)
+    )
+    client = signed_in_client(worker)
+
+    def numbers_on(page):
+        content = client.get("/cases/", {"page": page}).content.decode()
+        return [number for number in expected if number in content], content
+
+    first, content = numbers_on(1)
+    assert first == expected[:25]
+    assert "Emri26" in content  # the earliest due, with its child's name
+    second, _content = numbers_on(2)
+    assert second == expected[25:]
+    assert numbers_on(99)[0] == expected[25:]  # past the end: the last page
+    assert numbers_on("x")[0] == expected[:25]
+
+
 def test_dashboard_shows_my_overdue_cases(worker):
     from datetime import timedelta
 
