@@ -261,6 +261,20 @@ def test_worker_of_another_municipality_reads_a_case_in_an_emergency(worker, for
     assert grant.reviewed_at is None
 
 
+def test_no_emergency_notice_once_the_reader_holds_the_case(worker, foreign_worker):
+    case = register_child_case(worker)
+    open_emergency(foreign_worker, case)
+    client = english_client(foreign_worker)
+    assert "Emergency access until" in client.get(case.get_absolute_url()).content.decode()
+
+    # Given the case itself (as after a transfer): no longer reading in an emergency.
+    access.grant_full_access(case, user=foreign_worker)
+
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert "Emergency access until" not in page
+    assert "Add the note" in page
+
+
 def test_emergency_access_lasts_the_configured_hours(worker, foreign_worker, settings):
     settings.MBROJTJE_EMERGENCY_ACCESS_HOURS = 2
     case = register_child_case(worker)
