@@ -1,7 +1,11 @@
 """Signing in with a password, and the general permissions that come with a user's roles
 (not per-case access)."""
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.db.models import StringAgg, Value
+
+UserModel = get_user_model()
 
 
 class PasswordBackend(ModelBackend):
@@ -11,6 +15,20 @@ class PasswordBackend(ModelBackend):
     RoleBackend, cases theirs through guardian), so asking the permission
     tables at every `has_perm` would be two queries a page for an empty answer.
     """
+
+    def get_user(self, user_id):
+        """The signed-in user with their roles, in one query: every page needs both."""
+        user = (
+            UserModel._default_manager.annotate(
+                role_list=StringAgg("role_assignments__role", delimiter=Value(","), default="")
+            )
+            .filter(pk=user_id)
+            .first()
+        )
+        if user is None or not self.user_can_authenticate(user):
+            return None
+        user.__dict__["roles"] = frozenset(role for role in user.role_list.split(",") if role)
+        return user
 
     def get_user_permissions(self, user_obj, obj=None):
         return set()
