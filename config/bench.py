@@ -370,7 +370,7 @@ def run(*, runs: int = 50, verify_runs: int = 1, out=print) -> list[Row]:
     out("Preparing: guardian's generic tables ...")
     generic_rows = generic_permissions_filled()
     out(f"  {generic_rows:,} generic permission rows, the same grants as the direct tables.")
-    rows: list[Row] = []
+    rows: list[Row] = [_machine_check_row("start", runs)]
     slow = max(3, runs // 10)
 
     worker = signed_in(people.worker)
@@ -470,7 +470,19 @@ def run(*, runs: int = 50, verify_runs: int = 1, out=print) -> list[Row]:
     )
     rows.append(_verify_row(verify_runs))
     rows.append(_field_row(runs))
+    rows.append(_machine_check_row("end", runs))
     return rows
+
+
+def _machine_check_row(when: str, runs: int) -> Row:
+    """The same pure-Python work at the start and the end of the run: on a shared virtual
+    machine the speed of the cores drifts, and two different figures say the rows between
+    them were measured on a machine that changed."""
+    return Row(
+        f"Machine check at the {when}: sum of 1,000,000 integers",
+        timed(lambda: sum(range(1_000_000)), runs),
+        note="no target; compare start and end",
+    )
 
 
 def _against_generic(what: str, user: User, runs: int, slow: int) -> Row:

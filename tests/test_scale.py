@@ -98,7 +98,8 @@ def test_bench_alternative_lists_the_same_cases_and_prints_every_row(country):
     call_command("bench", runs=5, stdout=output)
     text = output.getvalue()
     for row in ("Case list page", "CCR inbox page", "Case page", "Name search", "Dashboard",
-                "National report", "audit_verify", "Encrypt + decrypt"):  # fmt: skip
+                "National report", "audit_verify", "Encrypt + decrypt",
+                "Machine check at the start", "Machine check at the end"):  # fmt: skip
         assert row in text
     assert verify().ok  # the benchmark's own reads were audited, and still verify
 
