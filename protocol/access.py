@@ -175,10 +175,9 @@ def emergency_access_of(user, case: Case) -> EmergencyAccess | None:
 
 
 def _has_granted_permission(user, case: Case, codename: str) -> bool:
-    granted = getattr(user, "_case_permission_ids", {}).get(case.pk)
-    if granted is None:
+    if case.pk not in getattr(user, "_case_permission_ids", {}):
         prefetch_permissions(user, [case])
-        granted = user._case_permission_ids[case.pk]
+    granted = getattr(user, "_case_permission_ids", {}).get(case.pk, ())
     if _permission_id(codename) not in granted:
         return False
     return not _is_referral_reader(user) or _referral_covers(user, case, codename)
