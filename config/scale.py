@@ -14,7 +14,8 @@ functions where one exists:
   and the blind indexes are those `protocol.services.person_indexes` computes.
 
 Everything is invented, from a seeded random generator: names are drawn from
-short lists, and the accounts get no usable password (`loadtest_accounts`
+`config.scale_names` (a full name is shared by a few dozen people of the half
+million), and the accounts get no usable password (`loadtest_accounts`
 gives some of them one).
 """
 
@@ -34,6 +35,7 @@ from accounts.roles import Role, institution_group_name, role_group_name
 from audit import bulk, chain
 from audit.models import Action
 from audit.services import checkpoint_make
+from config.scale_names import FIRST_NAMES_FEMALE, FIRST_NAMES_MALE, LAST_NAMES
 from dv_cases.models import (
     Incident,
     OrderKind,
@@ -44,7 +46,6 @@ from dv_cases.models import (
     RiskQuestionnaire,
 )
 from protocol import access, deadlines
-from protocol.demo import FIRST_NAMES_FEMALE, FIRST_NAMES_MALE, LAST_NAMES
 from protocol.models import (
     DV_FORMS,
     OPEN_REFERRAL_STATES,
