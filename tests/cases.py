@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from protocol import services
 from protocol.models import CaseKind, PersonRole, RiskLevel
+from protocol.services import referrals as referral_services
 
 
 def child(first="Arta", last="Hoxha", personal_number="K10101001A", birth=date(2015, 3, 4)):
@@ -82,3 +83,17 @@ def take_to_monitoring(case, worker, head):
 
 
 __all__ = ["CaseKind", "child", "register_child_case", "take_to_monitoring"]
+
+
+def refer(worker, case, institution, parts=("identity",)):
+    """An urgent referral of `case` to `institution`, due in two days."""
+    return referral_services.referral_create(
+        by=worker,
+        case=case,
+        institution=institution,
+        parts=list(parts),
+        reason="Kërkohet vizitë e policisë.",
+        urgency="urgent",
+        legal_basis="child_at_risk",
+        due_date=timezone.localdate() + timedelta(days=2),
+    )

@@ -1,18 +1,16 @@
 import json
 import stat
 from binascii import unhexlify
-from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
-from django.utils import timezone
 from django_otp.oath import totp
 
 from accounts.roles import Role
 from protocol.services import referrals as referral_services
-from tests.cases import register_child_case, take_to_monitoring
+from tests.cases import refer, register_child_case, take_to_monitoring
 from tests.factories import PASSWORD, InstitutionFactory, UserFactory
 
 
@@ -20,16 +18,7 @@ from tests.factories import PASSWORD, InstitutionFactory, UserFactory
 def work(worker, head, officer, police_institution):
     """A case in monitoring, owned by the worker and referred to the police, who accepted."""
     case = take_to_monitoring(register_child_case(worker), worker, head)
-    referral = referral_services.referral_create(
-        by=worker,
-        case=case,
-        institution=police_institution,
-        parts=["identity"],
-        reason="Kërkohet vizitë e policisë.",
-        urgency="urgent",
-        legal_basis="child_at_risk",
-        due_date=timezone.localdate() + timedelta(days=2),
-    )
+    referral = refer(worker, case, police_institution)
     referral_services.referral_answer(
         by=officer, referral=referral, version=referral.version, accept=True, answer=""
     )

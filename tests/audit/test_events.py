@@ -1,11 +1,8 @@
 """Each kind of read and change writes exactly the events it should, with identifiers only."""
 
-from datetime import timedelta
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.roles import Role
@@ -14,7 +11,7 @@ from protocol import documents, services
 from protocol.models import DocumentCategory, Note
 from protocol.services import emergency as emergency_services
 from protocol.services import referrals as referral_services
-from tests.cases import register_child_case
+from tests.cases import refer, register_child_case
 from tests.conftest import enrolled, signed_in_client
 from tests.factories import PASSWORD, UserFactory
 
@@ -43,19 +40,6 @@ def assert_no_case_words():
         text = " ".join(row)
         for word in CHILD_WORDS:
             assert word not in text, (word, row)
-
-
-def refer(worker, case, institution, parts=("identity",)):
-    return referral_services.referral_create(
-        by=worker,
-        case=case,
-        institution=institution,
-        parts=list(parts),
-        reason="Kërkohet vizitë e policisë.",
-        urgency="urgent",
-        legal_basis="child_at_risk",
-        due_date=timezone.localdate() + timedelta(days=2),
-    )
 
 
 # --- Reads ---------------------------------------------------------------------------

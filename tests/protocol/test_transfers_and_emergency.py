@@ -15,10 +15,9 @@ from protocol.models import (
     TransferState,
 )
 from protocol.services import emergency as emergency_services
-from protocol.services import referrals as referral_services
 from protocol.services import transfers as transfer_services
 from protocol.stages import TransitionNotAllowed
-from tests.cases import register_child_case
+from tests.cases import refer, register_child_case
 from tests.conftest import signed_in_client
 from tests.factories import InstitutionFactory, MunicipalityFactory, UserFactory
 
@@ -57,19 +56,6 @@ def request_transfer(head, case, to_municipality, reason="Familja u zhvendos në
     )
 
 
-def refer_to_police(worker, case, institution):
-    return referral_services.referral_create(
-        by=worker,
-        case=case,
-        institution=institution,
-        parts=["identity"],
-        reason="Kërkohet vizitë e policisë.",
-        urgency="urgent",
-        legal_basis="child_at_risk",
-        due_date=timezone.localdate() + timedelta(days=2),
-    )
-
-
 def open_emergency(user, case, justification=JUSTIFICATION):
     return emergency_services.emergency_access_open(
         by=user, case_number=case.number, justification=justification
@@ -83,7 +69,7 @@ def test_accepted_transfer_moves_the_case_and_its_access(
     worker, head, foreign_head, other_municipality, police_institution, officer
 ):
     case = register_child_case(worker)
-    referral = refer_to_police(worker, case, police_institution)
+    referral = refer(worker, case, police_institution)
     head_client = english_client(head)
     assert (
         "Transfer to another municipality"
