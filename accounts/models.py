@@ -9,6 +9,7 @@ from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -22,7 +23,7 @@ from simple_history.models import HistoricalRecords
 from encryption.blind_index import blind_index
 from encryption.fields import EncryptedCharField
 
-from .roles import ROLE_PERMISSIONS, Role
+from .roles import ROLE_PERMISSIONS, Role, may_hold_together
 
 
 class Municipality(models.Model):
@@ -212,6 +213,22 @@ class RoleAssignment(models.Model):
 
     def __str__(self):
         return f"{self.user_id}:{self.role}"
+
+    def save(self, *args, **kwargs):
+        # Separation of duties holds whatever path grants a role: the account
+        # pages, the command line, seeding, a shell.
+        self.clean_combination()
+        super().save(*args, **kwargs)
+
+    def clean_combination(self) -> None:
+        held = RoleAssignment.objects.filter(user_id=self.user_id).exclude(pk=self.pk)
+        for other in held.values_list("role", flat=True):
+            if not may_hold_together(self.role, other):
+                labels = dict(Role.choices)
+                raise ValidationError(
+                    _("The roles %(first)s and %(second)s cannot be held by one account.")
+                    % {"first": labels[self.role], "second": labels[other]}
+                )
 
 
 def _new_totp_key() -> str:

@@ -26,6 +26,8 @@ class Action(models.TextChoices):
     ACCESS_REVOKED = "access_revoked", _("Removed access to a case")
     REFERRAL = "referral", _("Referral event")
     BREAK_GLASS = "break_glass", _("Emergency (break-glass) access")
+    # Asked for a case, a part, a document or a referral the user may not see.
+    ACCESS_REFUSED = "access_refused", _("Access refused")
     # Accounts
     SIGNED_IN = "signed_in", _("Signed in")
     SIGNED_OUT = "signed_out", _("Signed out")
@@ -126,6 +128,9 @@ class FlagKind(models.TextChoices):
     MANY_CASES = "many_cases", _("Many cases opened in a short time")
     OUTSIDE_MUNICIPALITY = "outside_municipality", _("Access outside one's municipality")
     FAILED_SIGN_INS = "failed_sign_ins", _("Repeated failed sign-ins")
+    REFUSED_ACCESS = "refused_access", _("Many refused accesses in a short time")
+    ACCOUNT_ADMINISTERED = "account_administered", _("Administration of an account")
+    CASE_ROLE_GRANTED = "case_role_granted", _("A role that reads cases was granted")
 
 
 class Flag(models.Model):
