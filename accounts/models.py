@@ -139,6 +139,12 @@ class User(AbstractUser):
     failed_sign_in_count = models.PositiveSmallIntegerField(default=0, editable=False)
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True, editable=False)
     must_change_password = models.BooleanField(_("must change password"), default=False)
+    # When a second person (or the platform) confirmed the current address.
+    # Activation and reset links go only to a confirmed address, never to one
+    # younger than its confirmation: whoever controls the address controls the account.
+    email_confirmed_at = models.DateTimeField(
+        _("e-mail address confirmed at"), null=True, blank=True, editable=False
+    )
     # Incremented by every edit through the account pages, so that a second
     # administrator saving an older form is refused instead of overwriting.
     version = models.PositiveIntegerField(default=1, editable=False)

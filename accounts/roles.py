@@ -32,6 +32,16 @@ CASE_ROLES = frozenset(
     }
 )
 
+# Roles that take effect only when a second person confirms them (another
+# administrator of the municipality, or the national platform administrator):
+# those that read cases, and those that grant roles or review the access of
+# others (else one administrator could make a second administrator, or an
+# officer, of an address he controls). The statistician is the platform's alone.
+ROLES_NEEDING_CONFIRMATION = CASE_ROLES | {
+    Role.MUNICIPAL_ADMINISTRATOR,
+    Role.GENDER_EQUALITY_OFFICER,
+}
+
 # Roles whose holders see every case of a kind in their municipality: they are
 # members of a group per municipality and role, which holds the per-case
 # permissions, so that a newly appointed head sees the existing cases.

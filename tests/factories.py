@@ -1,5 +1,6 @@
 import factory
 from django.contrib.auth.hashers import make_password
+from django.utils import timezone
 
 from accounts.models import Institution, Municipality, RoleAssignment, User
 from accounts.services import role_groups_sync
@@ -36,6 +37,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = "Test"
     last_name = "Përdorues"
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.invalid")
+    email_confirmed_at = factory.LazyFunction(timezone.now)
     password = factory.LazyFunction(lambda: make_password(PASSWORD))
     municipality = factory.SubFactory(MunicipalityFactory)
 
