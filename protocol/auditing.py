@@ -113,12 +113,12 @@ def access_refused(
 
 
 def emergency_accesses_read(grants) -> None:
-    """The officer's page of emergency accesses showed these justifications."""
+    """The officer's page of emergency accesses showed these justifications: one event for
+    the page, naming every access shown, as a list of cases names the cases."""
     ids = sorted(str(grant.pk) for grant in grants)
     record(
         Action.AUDIT_VIEWED,
         object_type="protocol.emergencyaccess",
-        object_id=ids[0] if len(ids) == 1 else "",
         detail={"accesses": ids, "count": len(ids)},
     )
 
