@@ -122,7 +122,7 @@ def record(
             event=event,
             kind=kind,
             raised_at=event.occurred_at,
-            municipality_id=event.municipality_id,
+            municipality_id=_flagged_to(event, kind),
             actor_id=event.actor_id,
         )
     return event
@@ -144,10 +144,23 @@ def _working_hours(moment) -> bool:
     return local.isoweekday() in settings.MBROJTJE_WORKING_DAYS and start <= local.hour < end
 
 
+def _flagged_to(event: AuditEvent, kind: str):
+    """The municipality whose officer reviews the flag: the one the event concerns, but a
+    user's refusals go to the user's own officer, who can act on the account (the cases
+    probed may belong to several municipalities, or to none)."""
+    if kind == FlagKind.REFUSED_ACCESS and event.actor_municipality_id is not None:
+        return event.actor_municipality_id
+    return event.municipality_id
+
+
 def _flags_for(event: AuditEvent) -> list[str]:
     flags = []
     if event.action == Action.BREAK_GLASS:
         flags.append(FlagKind.BREAK_GLASS)
+    if event.action == Action.ACCESS_REFUSED and event.actor_id is not None:
+        if _refused_often(event):
+            flags.append(FlagKind.REFUSED_ACCESS)
+        return flags
     if event.action == Action.LOCKED_OUT or (
         event.action == Action.SIGN_IN_FAILED and _repeated_failures(event)
     ):
@@ -201,6 +214,25 @@ def _opening_many_cases(event: AuditEvent) -> bool:
         return False
     recent = reads.order_by("-occurred_at").values_list("case_number", flat=True)
     return len(set(recent[:RECENT_READS_LOOKED_AT])) >= settings.MBROJTJE_AUDIT_MANY_CASES
+
+
+def _refused_often(event: AuditEvent) -> bool:
+    """This refusal makes the user's refusals in the window reach the threshold, and no
+    flag of the kind covers the window yet: one flag per burst, not one per refusal.
+
+    Two lookups on the (actor, …) indexes, the second reading at most the threshold's
+    number of rows: it runs on the request path of every refusal.
+    """
+    since = event.occurred_at - timedelta(minutes=settings.MBROJTJE_AUDIT_REFUSALS_MINUTES)
+    if Flag.objects.filter(
+        actor_id=event.actor_id, kind=FlagKind.REFUSED_ACCESS, raised_at__gte=since
+    ).exists():
+        return False
+    threshold = settings.MBROJTJE_AUDIT_REFUSALS
+    refusals = AuditEvent.objects.filter(
+        actor_id=event.actor_id, action=Action.ACCESS_REFUSED, occurred_at__gte=since
+    )
+    return len(refusals.values_list("pk", flat=True)[:threshold]) >= threshold
 
 
 class AlreadyReviewed(Exception):

@@ -153,6 +153,16 @@ def _flags_page(request, *, failed=None):
     before = _before(request)
     page = list(selectors.flags(request.user, reviewed=reviewed, before=before)[: PAGE_SIZE + 1])
     older = page[PAGE_SIZE - 1].pk if len(page) > PAGE_SIZE else None
+    # Each flag shows its event's details and justification: which ones were read is kept.
+    record(
+        Action.AUDIT_VIEWED,
+        object_type="audit.flags",
+        detail={
+            "reviewed": reviewed,
+            "flags": [flag.pk for flag in page[:PAGE_SIZE]],
+            **({"before": before} if before else {}),
+        },
+    )
     rows = []
     for flag in selectors.label_flags(page[:PAGE_SIZE]):
         form = None
@@ -177,13 +187,6 @@ def _flags_page(request, *, failed=None):
 
 def flag_list(request):
     _require_officer(request.user)
-    reviewed = request.GET.get("reviewed") == "1"
-    before = _before(request)
-    record(
-        Action.AUDIT_VIEWED,
-        object_type="audit.flags",
-        detail={"reviewed": reviewed, **({"before": before} if before else {})},
-    )
     return _flags_page(request)
 
 

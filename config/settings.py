@@ -338,6 +338,10 @@ MBROJTJE_WORKING_HOURS = tuple(
 MBROJTJE_WORKING_DAYS = frozenset(range(1, 1 + env_int("MBROJTJE_WORKING_DAYS_PER_WEEK", 5)))
 MBROJTJE_AUDIT_MANY_CASES = env_int("MBROJTJE_AUDIT_MANY_CASES", 15)
 MBROJTJE_AUDIT_MANY_CASES_MINUTES = env_int("MBROJTJE_AUDIT_MANY_CASES_MINUTES", 10)
+# And this many requests for a case, part, document, referral or meeting the user may
+# not see (or that does not exist) in so many minutes: someone probing for case numbers.
+MBROJTJE_AUDIT_REFUSALS = env_int("MBROJTJE_AUDIT_REFUSALS", 5)
+MBROJTJE_AUDIT_REFUSALS_MINUTES = env_int("MBROJTJE_AUDIT_REFUSALS_MINUTES", 10)
 
 # --- Backups -----------------------------------------------------------------
 # `manage.py backup` encrypts to this X25519 public key (from `backup_keygen`);

@@ -78,7 +78,7 @@ def register(request):
 
 
 def measure_new(request, number):
-    case = case_for(request.user, number)
+    case = case_for(request.user, number, part=access.Part.PLAN)
     if case.kind != CaseKind.CHILD or not access.can_change_case(request.user, case):
         raise Http404
     courts = Institution.objects.filter(

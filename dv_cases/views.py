@@ -9,9 +9,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import AdministrativeUnit, Institution
 from protocol import access
-from protocol.access import Part, visible_cases
+from protocol.access import Part
 from protocol.auditing import case_opened, cases_listed
 from protocol.models import Case, CaseKind, PersonRole
+from protocol.selectors import case_for
 from protocol.services import PersonData, PossibleDuplicate, StaleEdit
 from protocol.stages import TransitionNotAllowed
 
@@ -62,15 +63,11 @@ def _save(request, form, save: Callable):
 
 def _changeable_case(request, number: str, part: str) -> Case:
     """The DV case if the user may see `part` of it and change it; 404 otherwise, so that
-    a page never tells whether a case exists."""
-    case = get_object_or_404(
-        visible_cases(request.user)
-        .filter(kind=CaseKind.DV)
-        .select_related("municipality", "administrative_unit"),
-        number=number,
-    )
+    a page never tells whether a case exists (not seeing the part is a refusal, recorded
+    by the lookup)."""
     user = request.user
-    if not (access.can_view_part(user, case, part) and access.can_change_case(user, case)):
+    case = case_for(user, number, part=part)
+    if case.kind != CaseKind.DV or not access.can_change_case(user, case):
         raise Http404
     case_opened(request, case, parts=[part])
     return case

@@ -6,7 +6,8 @@ app does not have to.
 """
 
 from audit.context import as_user, current_actor
-from audit.models import Action
+from audit.forms import CASE_NUMBER
+from audit.models import Action, AuditEvent
 from audit.services import record
 
 from .models import Case
@@ -64,6 +65,61 @@ def cases_listed(request, cases=(), *, numbers=(), searched: bool = False, detai
             "searched": searched,
             **(detail or {}),
         },
+    )
+
+
+CASE_NUMBER_LENGTH = AuditEvent._meta.get_field("case_number").max_length
+
+
+def access_refused(
+    user,
+    *,
+    object_type: str,
+    object_id="",
+    case: Case | None = None,
+    number: str = "",
+    part: str = "",
+    municipality_id: int | None = None,
+) -> None:
+    """`user` asked for something they may not see, or that does not exist, and gets a 404.
+
+    The lookups that answer 404 call this before raising, so that the user sees
+    nothing different. What was asked is kept as identifiers: the case (when it
+    exists), else the number as typed, but only if it has the shape of a case
+    number; any other text in the address might be a name, and an append-only
+    trail could never take it out again. Nothing for the signed out, who are sent
+    to sign in before any lookup.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return
+    detail = {}
+    identifiers = case_identifiers(case) if case is not None else {}
+    if case is None and number:
+        if CASE_NUMBER.fullmatch(number.upper()):
+            identifiers["case_number"] = number[:CASE_NUMBER_LENGTH]
+        else:
+            detail["malformed_number"] = True
+    if municipality_id is not None:
+        identifiers.setdefault("municipality_id", municipality_id)
+    record(
+        Action.ACCESS_REFUSED,
+        actor=as_user(user),
+        object_type=object_type,
+        object_id=object_id,
+        part=part,
+        detail=detail,
+        **identifiers,
+    )
+
+
+def emergency_accesses_read(grants) -> None:
+    """The officer's page of emergency accesses showed these justifications: one event for
+    the page, naming every access shown, as a list of cases names the cases."""
+    ids = sorted(str(grant.pk) for grant in grants)
+    record(
+        Action.AUDIT_VIEWED,
+        object_type="protocol.emergencyaccess",
+        detail={"accesses": ids, "count": len(ids)},
     )
 
 

@@ -12,7 +12,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_safe
 
 from . import documents
+from .access import Part
 from .auditing import case_opened, part_opened
 from .models import Document, DocumentCategory
 from .selectors import case_for
@@ -97,7 +98,7 @@ def upload(request, number):
 
 @csrf_protect
 def _upload(request, number):
-    case = case_for(request.user, number)
+    case = case_for(request.user, number, part=Part.DOCUMENTS)
     if not documents.may_upload(request.user, case):
         raise Http404
     form = DocumentUploadForm(request.POST or None, request.FILES or None)
@@ -136,8 +137,10 @@ def _add_errors(form, error: ValidationError) -> None:
 
 @require_safe
 def download(request, number, pk):
+    # The case first, then the document: a member who may open the case but not its
+    # documents is refused the document by its id.
     case = case_for(request.user, number)
-    document = get_object_or_404(documents.documents_visible(by=request.user, case=case), pk=pk)
+    document = documents.document_for(by=request.user, case=case, pk=pk)
     try:
         content = documents.document_read(by=request.user, document=document)
     except Document.DoesNotExist:

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +31,7 @@ from accounts.models import User
 from encryption.fields import Binding, DecryptionError, decrypt, encrypt
 
 from . import access
+from .auditing import access_refused
 from .models import Case, Document, DocumentType
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -192,6 +194,18 @@ def documents_visible(*, by: User, case: Case) -> QuerySet[Document]:
     if not access.can_view_part(by, case, access.Part.DOCUMENTS):
         return Document.objects.none()
     return Document.objects.filter(case=case).select_related("uploaded_by")
+
+
+def document_for(*, by: User, case: Case, pk) -> Document:
+    """The document of `case` with this id if `by` may see the case's documents; 404
+    otherwise, whether or not it exists, with the refusal recorded."""
+    document = documents_visible(by=by, case=case).filter(pk=pk).first()
+    if document is None:
+        access_refused(
+            by, object_type="protocol.document", object_id=pk, case=case, part=access.Part.DOCUMENTS
+        )
+        raise Http404
+    return document
 
 
 def document_read(*, by: User, document: Document) -> bytes:

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Municipality
 
 from . import access
-from .auditing import case_opened, cases_listed
+from .auditing import case_opened, cases_listed, emergency_accesses_read
 from .forms import VersionedForm
 from .models import CaseTransfer, TransferState
 from .selectors import case_for
@@ -243,7 +243,10 @@ def _require_officer(user) -> None:
 def _review_page(request, *, failed=None):
     """Who opened which case, when and why; `failed` is (access id, bound form)."""
     rows = []
-    for grant in emergency_services.emergency_accesses_for_review(request.user):
+    grants = list(emergency_services.emergency_accesses_for_review(request.user))
+    # The justifications are free text about a case: reading them is a read like any other.
+    emergency_accesses_read(grants)
+    for grant in grants:
         form = None
         if grant.reviewed_at is None:
             form = EmergencyReviewForm(prefix=str(grant.pk))

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from accounts.models import Institution
@@ -12,6 +12,7 @@ from . import access
 from .auditing import cases_listed
 from .forms import MeetingForm, MeetingRecordForm
 from .models import MeetingKind, Stage
+from .selectors import meeting_for
 from .services import StaleEdit
 from .services import meetings as meeting_services
 
@@ -63,7 +64,7 @@ def meeting_new(request):
 
 def meeting_detail(request, pk):
     user = request.user
-    meeting = get_object_or_404(meeting_services.meetings_visible_to(user), pk=pk)
+    meeting = meeting_for(user, pk)
     may_read = meeting_services.may_read_minutes(user, meeting)
     form = None
     if may_read:

@@ -18,7 +18,7 @@ from . import access
 from .auditing import case_opened, cases_listed, part_opened
 from .forms import ReferralActionForm, ReferralAnswerForm, ReferralForm, ReferralRevokeForm
 from .models import Referral, ReferralState
-from .selectors import case_for, referral_inbox
+from .selectors import case_for, referral_for, referral_inbox
 from .services import StaleEdit
 from .services import referrals as referral_services
 from .stages import TransitionNotAllowed
@@ -51,17 +51,8 @@ def inbox(request):
     )
 
 
-def _member_referral(user, pk) -> Referral:
-    _require_member(user)
-    return get_object_or_404(
-        Referral.objects.select_related("case", "institution"),
-        pk=pk,
-        institution_id=user.institution_id,
-    )
-
-
 def referral_detail(request, pk):
-    referral = _member_referral(request.user, pk)
+    referral = referral_for(request.user, pk)
     answer_form = ReferralAnswerForm(initial={"version": referral.version})
     action_form = ReferralActionForm(initial={"version": referral.version})
     if request.method == "POST":

@@ -9,15 +9,19 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.roles import Role
 from encryption.blind_index import blind_index
 
 from . import access
-from .models import Case, CaseLink, Person, Referral, Stage
+from .auditing import access_refused
+from .models import Case, CaseLink, Meeting, Person, Referral, Stage
 from .services import PERSONAL_NUMBER_INDEX, may_work_on, person_indexes
+from .services.meetings import meetings_visible_to
 
 
-def case_for(user: User, number: str) -> Case:
-    """The case with this number if `user` may open it; 404 otherwise, whether or not it exists."""
+def case_for(user: User, number: str, *, part: str = "") -> Case:
+    """The case with this number if `user` may open it (and see its `part`, for a page of
+    one part); 404 otherwise, whether or not it exists, with the refusal recorded."""
     # By its number, then the one permission check (whose answer the page's
     # other checks reuse) rather than filtering `visible_cases`: the same
     # answer, without building and planning the union of everything the user
@@ -28,8 +32,45 @@ def case_for(user: User, number: str) -> Case:
         .first()
     )
     if case is None or not access.can_view_case(user, case):
+        asked = case.pk if case else ""
+        access_refused(user, object_type="protocol.case", object_id=asked, case=case, number=number)
+        raise Http404
+    if part and not access.can_view_part(user, case, part):
+        access_refused(user, object_type="protocol.case", object_id=case.pk, case=case, part=part)
         raise Http404
     return case
+
+
+def referral_for(user: User, pk) -> Referral:
+    """The referral with this id if it was made to the member's institution; 404 otherwise,
+    whether or not it exists, with the refusal recorded."""
+    referral = Referral.objects.select_related("case", "institution").filter(pk=pk).first()
+    if (
+        referral is None
+        or not (user.has_role(Role.CCR_MEMBER) and user.institution_id)
+        or referral.institution_id != user.institution_id
+    ):
+        access_refused(
+            user,
+            object_type="protocol.referral",
+            object_id=pk,
+            case=referral.case if referral else None,
+            part=",".join(referral.parts) if referral else "",
+        )
+        raise Http404
+    return referral
+
+
+def meeting_for(user: User, pk) -> Meeting:
+    """The meeting with this id if `user` convened it, has a case on it or was invited;
+    404 otherwise, whether or not it exists, with the refusal recorded (its agenda lists
+    case numbers)."""
+    meeting = meetings_visible_to(user).filter(pk=pk).first()
+    if meeting is None:
+        asked = Meeting.objects.filter(pk=pk).values_list("municipality_id", flat=True).first()
+        access_refused(user, object_type="protocol.meeting", object_id=pk, municipality_id=asked)
+        raise Http404
+    return meeting
 
 
 def linked_cases(case: Case) -> list[Case]:

@@ -148,16 +148,18 @@ def _action_form_url(case, action_name):
         return None
 
 
-def _changeable_case(request, number):
-    case = case_for(request.user, number)
+def _changeable_case(request, number, part=""):
+    """The case if the user may change it (and see `part`, on a page of one part); 404
+    otherwise. Only not seeing it is a refusal: a reader refused a change may see it."""
+    case = case_for(request.user, number, part=part)
     if not access.can_change_case(request.user, case):
         raise Http404
     return case
 
 
-def _record(request, number, form_class, save, title, *, form_kwargs=None, initial=None):
-    """A page with one form that records a step of the protocol on a case."""
-    case = _changeable_case(request, number)
+def _record(request, number, form_class, save, title, *, part="", form_kwargs=None, initial=None):
+    """A page with one form that records a step of the protocol on a case (on its `part`)."""
+    case = _changeable_case(request, number, part)
     form_kwargs = form_kwargs(case) if callable(form_kwargs) else (form_kwargs or {})
     form = form_class(
         request.POST or None, initial={"version": case.version, **(initial or {})}, **form_kwargs
@@ -191,6 +193,7 @@ def assess(request, number):
             assessed_at=data["assessed_at"],
         ),
         _("Initial assessment"),
+        part=access.Part.RISK,
     )
 
 
@@ -214,12 +217,13 @@ def conference(request, number):
             decisions=data["decisions"],
         ),
         _("Case conference"),
+        part=access.Part.PLAN,
         form_kwargs=lambda case: {"institutions": _institutions(case)},
     )
 
 
 def plan(request, number):
-    case = case_for(request.user, number)
+    case = case_for(request.user, number, part=access.Part.PLAN)
     existing = getattr(case, "plan", None)
     return _record(
         request,
@@ -233,6 +237,7 @@ def plan(request, number):
             drafted_with_family=data["drafted_with_family"],
         ),
         _("Plan"),
+        part=access.Part.PLAN,
         initial={"goals": existing.goals, "drafted_with_family": existing.drafted_with_family}
         if existing
         else None,
@@ -253,13 +258,14 @@ def plan_action_new(request, number):
             due_date=data["due_date"],
         ),
         _("New action of the plan"),
+        part=access.Part.PLAN,
         form_kwargs=lambda case: {"institutions": _institutions(case)},
     )
 
 
 @require_POST
 def plan_action_status(request, number, pk):
-    case = _changeable_case(request, number)
+    case = _changeable_case(request, number, access.Part.PLAN)
     action = get_object_or_404(PlanAction, pk=pk, plan__case=case)
     form = PlanActionStatusForm(request.POST)
     if form.is_valid():
@@ -283,6 +289,7 @@ def review(request, number):
             risk_level=data["risk_level"],
         ),
         _("Review of the plan"),
+        part=access.Part.PLAN,
     )
 
 
@@ -330,7 +337,7 @@ def advance(request, number, action):
 
 @require_POST
 def note_add(request, number):
-    case = _changeable_case(request, number)
+    case = _changeable_case(request, number, access.Part.INCIDENTS)
     form = NoteForm(request.POST)
     if form.is_valid():
         services.note_add(by=request.user, case=case, text=form.cleaned_data["text"])

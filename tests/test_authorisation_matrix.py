@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import Institution
 from accounts.roles import Role
 from audit.context import Actor
-from audit.models import Action
+from audit.models import Action, AuditEvent
 from audit.services import record
 from dv_cases import services as dv_services
 from dv_cases.models import OrderKind, OrderOutcome, OrderRequester
@@ -134,6 +134,50 @@ RULES = {
 }
 # Pages of other kinds with their own tests: the Django admin (superusers only).
 NOT_IN_MATRIX = {"admin"}
+
+# A signed-in user refused a page that asks for something they may not see (a case, a
+# part of it, a document, a referral, a meeting) is recorded (ACCESS_REFUSED); one refused
+# a page that their role lacks, or a change of what they may see, is not.
+CASE_OF_FILLER = {
+    **dict.fromkeys(
+        ("child", "child_action", "plan_action", "child_referral", "child_transfer", "document"),
+        "child",
+    ),
+    **dict.fromkeys(("dv", "dv_order", "dv_granted_order", "dv_placement"), "dv"),
+}
+CASE_READERS = {"child": {"owner", "supervisor", "police"}, "dv": {"coordinator", "police"}}
+# Pages of the parts the police was not referred (both cases share the identity only).
+PARTS_NOT_REFERRED = {
+    "protocol:assess",
+    "protocol:conference",
+    "protocol:plan",
+    "protocol:plan_action_new",
+    "protocol:plan_action_status",
+    "protocol:review",
+    "protocol:note_add",
+    "documents:upload",
+    "documents:download",
+    "cpu:measure_new",
+    "dv_cases:incident_new",
+    "dv_cases:risk_assessment_new",
+    "dv_cases:order_new",
+    "dv_cases:order_decide",
+    "dv_cases:breach_new",
+}
+OBJECT_PAGES = {"protocol:referral_detail", "meetings:detail"}
+# The officer's page of a case number reads the trail, not the case.
+NOT_A_CASE_LOOKUP = {"audit:case_activity"}
+
+
+def is_refusal(name: str, filler: str | None, user: str) -> bool:
+    if user == "anonymous":
+        return False
+    if name in OBJECT_PAGES:
+        return True
+    case = CASE_OF_FILLER.get(filler)
+    if case is None or name in NOT_A_CASE_LOOKUP:
+        return False
+    return user not in CASE_READERS[case] or (user == "police" and name in PARTS_NOT_REFERRED)
 
 
 def url_names(resolver=None, namespace=""):
@@ -315,7 +359,7 @@ def world(db, tmp_path, settings):
     }
     clients = {"anonymous": Client()}
     clients.update({key: signed_in_client(user) for key, user in users.items()})
-    return {"clients": clients, "kwargs": kwargs}
+    return {"clients": clients, "kwargs": kwargs, "users": users}
 
 
 # Words of the subject cases that no denied user may see.
@@ -326,6 +370,7 @@ def test_every_url_answers_every_user_as_its_rule_says(world):
     from django.urls import reverse
 
     failures = []
+    user_ids = {key: user.pk for key, user in world["users"].items()}
     # Signing out last: it ends the sessions the other rows use.
     for name, (method, allowed, filler) in sorted(
         RULES.items(), key=lambda item: (item[0] == "accounts:sign_out", item[0])
@@ -333,7 +378,18 @@ def test_every_url_answers_every_user_as_its_rule_says(world):
         url = reverse(name, kwargs=world["kwargs"][filler] if filler else None)
         for user in USERS:
             client = world["clients"][user]
+            last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
             response = client.post(url) if method == "POST" else client.get(url)
+            refusals = list(
+                AuditEvent.objects.filter(id__gt=last, action=Action.ACCESS_REFUSED).values_list(
+                    "actor_id", flat=True
+                )
+            )
+            expected = [user_ids[user]] if is_refusal(name, filler, user) else []
+            if user not in allowed and refusals != expected:
+                failures.append(f"{name} {method} {user}: refusals recorded {refusals}")
+            elif user in allowed and refusals:
+                failures.append(f"{name} {method} {user}: allowed, yet a refusal recorded")
             body = b"".join(response.streaming_content) if response.streaming else response.content
             page = body.decode(errors="replace")
             if user in allowed:

@@ -329,3 +329,70 @@ def test_opening_many_cases_quickly_raises_one_flag(worker, settings):
     flags = Flag.objects.filter(kind=FlagKind.MANY_CASES)
     assert flags.count() == 1
     assert flags.get().event.case_number == cases[2].number
+
+
+def refuse(user, at=None):
+    """One refusal by `user` (a typed number that does not exist), at `at` if given."""
+    from unittest import mock
+
+    from audit.context import Actor
+    from audit.services import record
+
+    def write():
+        return record(Action.ACCESS_REFUSED, actor=Actor.of(user), case_number="DR-2026-9999")
+
+    if at is None:
+        return write()
+    with mock.patch("django.utils.timezone.now", return_value=at):
+        return write()
+
+
+def test_refusals_in_a_burst_raise_one_flag_for_the_users_own_officer(
+    worker, foreign_head, settings
+):
+    settings.MBROJTJE_AUDIT_REFUSALS = 3
+    case = register_child_case(worker)
+    client = signed_in_client(foreign_head)
+
+    for number in (case.number, "DR-2026-0002", "DR-2026-0003", "DR-2026-0004", "DR-2026-0005"):
+        assert client.get(f"/cases/{number}/").status_code == 404
+
+    flag = Flag.objects.get(kind=FlagKind.REFUSED_ACCESS)
+    assert flag.event.case_number == "DR-2026-0003"
+    assert flag.actor_id == foreign_head.pk
+    # The case probed is Durrës's (so is its refusal); the account to act on is Berat's.
+    assert flag.municipality_id == foreign_head.municipality_id
+    first = AuditEvent.objects.filter(action=Action.ACCESS_REFUSED).order_by("id").first()
+    assert (first.case_number, first.municipality_id) == (case.number, worker.municipality_id)
+
+
+def test_refusals_raise_a_flag_once_per_window_and_again_in_a_later_burst(worker, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.MBROJTJE_AUDIT_REFUSALS = 2
+    settings.MBROJTJE_AUDIT_REFUSALS_MINUTES = 10
+    start = timezone.now() - timedelta(hours=2)
+
+    made = [refuse(worker, start + timedelta(minutes=m)) for m in (0, 6, 12, 15, 40, 52, 53)]
+
+    flagged = Flag.objects.filter(kind=FlagKind.REFUSED_ACCESS).order_by("raised_at")
+    # 0 and 6 make a burst; 12 and 15 fall within 10 minutes of that flag; 40 is alone;
+    # 52 and 53 are a new burst.
+    assert [flag.event_id for flag in flagged] == [made[1].pk, made[6].pk]
+
+
+def test_refusals_spread_out_raise_no_flag(worker, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.MBROJTJE_AUDIT_REFUSALS = 3
+    start = timezone.now() - timedelta(hours=3)
+
+    for minutes in range(0, 120, 11):
+        refuse(worker, start + timedelta(minutes=minutes))
+
+    assert not Flag.objects.filter(kind=FlagKind.REFUSED_ACCESS).exists()
+    assert not Flag.objects.exclude(kind=FlagKind.REFUSED_ACCESS).exists()

@@ -355,6 +355,38 @@ def test_flag_review_closes_the_flag_and_is_recorded(officer, flag):
     assert FlagReview.objects.count() == 1
 
 
+def test_a_burst_of_refusals_is_flagged_to_the_officer_of_the_users_municipality(
+    officer, foreign_officer, worker, settings
+):
+    settings.MBROJTJE_AUDIT_REFUSALS = 2
+    for number in (BERAT_CASE, "BR-2026-0002"):
+        event(worker, Action.ACCESS_REFUSED, object_type="protocol.case", case_number=number)
+
+    page = page_of(english_client(officer).get("/audit/flags/"))
+    flag = Flag.objects.get(kind=FlagKind.REFUSED_ACCESS)
+    assert f'id="flag-{flag.pk}"' in page
+    assert "Many refused accesses in a short time" in page
+    assert "Access refused" in page
+    assert "BR-2026-0002" in page
+    assert f'id="flag-{flag.pk}"' not in page_of(
+        signed_in_client(foreign_officer).get("/audit/flags/")
+    )
+    albanian = page_of(signed_in_client(officer).get("/audit/flags/"))
+    assert "Shumë kërkesa të refuzuara për akses në pak kohë" in albanian
+
+
+def test_the_flags_read_are_recorded_with_the_page(officer, flag):
+    client = signed_in_client(officer)
+
+    client.get("/audit/flags/")
+    client.post(f"/audit/flags/{flag.pk}/review/", {f"{flag.pk}-comment": "  "})
+
+    visits = AuditEvent.objects.filter(action=Action.AUDIT_VIEWED, actor_id=officer.pk)
+    assert [json.loads(visit.detail) for visit in visits.order_by("id")] == [
+        {"reviewed": False, "flags": [flag.pk]}
+    ] * 2
+
+
 def test_officer_of_another_municipality_cannot_review_the_flag(foreign_officer, flag):
     client = signed_in_client(foreign_officer)
     assert f'id="flag-{flag.pk}"' not in page_of(client.get("/audit/flags/"))

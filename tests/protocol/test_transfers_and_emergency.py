@@ -387,6 +387,35 @@ def test_officer_of_the_case_municipality_reviews_emergency_access(
         )
 
 
+def test_the_officer_reading_the_justifications_is_recorded(
+    worker, foreign_worker, equality_officer
+):
+    import json
+
+    from audit.models import Action, AuditEvent
+
+    first = open_emergency(foreign_worker, register_child_case(worker))
+    second = open_emergency(
+        foreign_worker, register_child_case(worker, duplicate_override_reason="Një tjetër fëmijë.")
+    )
+    client = signed_in_client(equality_officer)
+
+    client.get("/cases/emergency/review/")
+    # A review sent without its comment shows the page, and its justifications, again.
+    client.post(f"/cases/emergency/review/{first.pk}/", {f"{first.pk}-review_comment": ""})
+
+    reads = AuditEvent.objects.filter(
+        action=Action.AUDIT_VIEWED, actor_id=equality_officer.pk
+    ).order_by("id")
+    assert [read.object_type for read in reads] == ["protocol.emergencyaccess"] * 2
+    for read in reads:
+        assert json.loads(read.detail) == {
+            "accesses": sorted([str(first.pk), str(second.pk)]),
+            "count": 2,
+        }
+        assert JUSTIFICATION not in read.detail + read.justification
+
+
 def test_officer_of_another_municipality_does_not_see_the_emergency_access(
     worker, foreign_worker, other_municipality
 ):
