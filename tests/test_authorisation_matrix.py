@@ -12,10 +12,11 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from accounts import services as account_services
 from accounts.models import Institution
 from accounts.roles import Role
 from audit.context import Actor
-from audit.models import Action
+from audit.models import Action, AuditEvent
 from audit.services import record
 from dv_cases import services as dv_services
 from dv_cases.models import OrderKind, OrderOutcome, OrderRequester
@@ -57,6 +58,8 @@ RULES = {
     "health": ("GET", PUBLIC, None),
     "set_language": ("POST", PUBLIC, None),
     "accounts:sign_in": ("GET", PUBLIC, None),
+    # Without a link in the session: the same "no longer valid" page (410) for everyone.
+    "accounts:activate": ("GET", PUBLIC, None),
     "accounts:sign_out": ("POST", SIGNED_IN, None),
     "accounts:second_factor": ("GET", SIGNED_IN, None),
     "accounts:enrol": ("GET", SIGNED_IN, None),
@@ -67,6 +70,8 @@ RULES = {
     "accounts:manage_create": ("GET", {"admin"}, None),
     "accounts:manage_detail": ("GET", {"admin"}, "account"),
     "accounts:manage_action": ("POST", {"admin"}, "account_action"),
+    "accounts:manage_confirm": ("GET", {"admin"}, "account_confirm"),
+    "accounts:administrative_act": ("GET", {"officer"}, "administrative_act"),
     "protocol:case_list": (
         "GET",
         CHILD_CASE | DV_CASE | {"coworker", "foreign_head", "police", "teacher"},
@@ -292,6 +297,14 @@ def world(db, tmp_path, settings):
         municipality_id=durres.pk,
         actor=Actor.of(users["foreign_head"]),
     )
+    account_services.account_deactivate(
+        by=users["admin"],
+        account=UserFactory(municipality=durres, roles=[Role.CHILD_PROTECTION_WORKER]),
+        reason="Left the municipality.",
+    )
+    deactivated_event = (
+        AuditEvent.objects.filter(action=Action.ACCOUNT_ADMINISTERED).order_by("pk").last()
+    )
     kwargs = {
         "flag": {"pk": flagged.flags.get().pk},
         "notification": {"pk": users["police"].notifications.first().pk},
@@ -311,6 +324,8 @@ def world(db, tmp_path, settings):
         "dv_placement": {"number": dv_case.number, "pk": placement.pk},
         "account": {"pk": users["coworker"].pk},
         "account_action": {"pk": users["coworker"].pk, "action": "unlock"},
+        "account_confirm": {"pk": users["coworker"].pk, "action": "reset"},
+        "administrative_act": {"event_pk": deactivated_event.pk},
         "report_format": {"fmt": "xlsx"},
     }
     clients = {"anonymous": Client()}
