@@ -193,7 +193,8 @@ def activate(request):
         except ValidationError as error:
             form.add_error("password", error)
         else:
-            auth.login(request, account)
+            # The password just chosen is the first factor, as if typed at sign-in.
+            auth.login(request, account, backend="accounts.backends.PasswordBackend")
             services.signed_in(user=account, factor="activation_link")
             request.session.pop(ACTIVATION_SESSION_KEY, None)
             return redirect("accounts:enrol")

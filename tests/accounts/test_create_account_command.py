@@ -22,9 +22,10 @@ def create(*arguments) -> str:
 
 
 def test_first_municipal_administrator_gets_an_activation_link_not_a_password(
-    municipality, mailoutbox
+    municipality, mailoutbox, django_capture_on_commit_callbacks
 ):
-    output = create("admin.dr", "--role=municipal_administrator", "--municipality=DR")
+    with django_capture_on_commit_callbacks(execute=True):
+        output = create("admin.dr", "--role=municipal_administrator", "--municipality=DR")
     account = User.objects.get(username="admin.dr")
     assert account.roles == {Role.MUNICIPAL_ADMINISTRATOR}
     assert account.municipality == municipality
