@@ -67,6 +67,9 @@ STAFF_NAMES = {
     ],
 }
 
+# An account of Durrës waiting for activation, to try the link a new user gets by e-mail.
+AWAITING_ACTIVATION = ("durres.pmf2", Role.CHILD_PROTECTION_WORKER, "Klea", "Shehu")
+
 NATIONAL_STAFF = [
     ("kombetar.statistika", Role.NATIONAL_STATISTICIAN, "Drita", "Muça"),
 ]

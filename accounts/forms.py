@@ -64,6 +64,36 @@ class PasswordChangeForm(forms.Form):
         return data
 
 
+class ActivationForm(forms.Form):
+    password = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        help_text=_("At least 12 characters; not a common password, not only digits."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
+    )
+    password_again = forms.CharField(
+        label=_("New password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") != data.get("password_again"):
+            self.add_error("password_again", _("The two new passwords differ."))
+        return data
+
+
+class ReasonForm(forms.Form):
+    """Why an administrator deactivates or resets an account (kept encrypted)."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The gender-equality officer reads it. Do not write details of any case."),
+    )
+
+
 MANAGEABLE_ROLES = [
     (value, label) for value, label in Role.choices if value != Role.NATIONAL_STATISTICIAN
 ]

@@ -8,16 +8,15 @@ from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 
-# Pages anyone may open: signing in, choosing a language, the health check.
-PUBLIC_VIEWS = frozenset({"accounts:sign_in", "set_language", "health"})
+# Pages anyone may open: signing in, activating an account with its link,
+# choosing a language, the health check.
+PUBLIC_VIEWS = frozenset({"accounts:sign_in", "accounts:activate", "set_language", "health"})
 # Pages for a user who gave a password but no second factor yet.
 SECOND_FACTOR_VIEWS = PUBLIC_VIEWS | {
     "accounts:second_factor",
     "accounts:enrol",
     "accounts:sign_out",
 }
-# Pages for a verified user who must first replace a temporary password.
-PASSWORD_CHANGE_VIEWS = PUBLIC_VIEWS | {"accounts:password_change", "accounts:sign_out"}
 
 
 class SecondFactorRequiredMiddleware:
@@ -45,8 +44,6 @@ class SecondFactorRequiredMiddleware:
             if view_name in SECOND_FACTOR_VIEWS:
                 return None
             return redirect("accounts:second_factor")
-        if user.must_change_password and view_name not in PASSWORD_CHANGE_VIEWS:
-            return redirect("accounts:password_change")
         if isinstance(user, SimpleLazyObject):
             # Evaluated above; the view gets the user itself. Through the lazy
             # wrapper each attribute costs an exception, and a case page reads

@@ -21,7 +21,7 @@ from django_otp.util import random_hex
 from simple_history.models import HistoricalRecords
 
 from encryption.blind_index import blind_index
-from encryption.fields import EncryptedCharField
+from encryption.fields import EncryptedCharField, EncryptedTextField
 
 from .roles import ROLE_PERMISSIONS, Role, may_hold_together
 
@@ -138,7 +138,6 @@ class User(AbstractUser):
     )
     failed_sign_in_count = models.PositiveSmallIntegerField(default=0, editable=False)
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True, editable=False)
-    must_change_password = models.BooleanField(_("must change password"), default=False)
     # When a second person (or the platform) confirmed the current address.
     # Activation and reset links go only to a confirmed address, never to one
     # younger than its confirmation: whoever controls the address controls the account.
@@ -235,6 +234,100 @@ class RoleAssignment(models.Model):
                     _("The roles %(first)s and %(second)s cannot be held by one account.")
                     % {"first": labels[self.role], "second": labels[other]}
                 )
+
+
+class ActivationLink(models.Model):
+    """A single-use link with which a person sets their password and enrols a new
+    second factor: the only way into a new or reset account.
+
+    Only the SHA-256 of the token is stored: the token itself is in the e-mail
+    alone, so neither the database nor an administrator can use a link.
+    """
+
+    class Purpose(models.TextChoices):
+        NEW_ACCOUNT = "new_account", _("new account")
+        RESET = "reset", _("reset of password and second factor")
+
+    account = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="activation_links",
+        verbose_name=_("account"),
+    )
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    # Null when the platform (the server's command line) made it.
+    created_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    # The account's confirmed address when the link was made: where it went.
+    sent_to = models.EmailField(_("sent to"))
+    sent_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    # A newer link, a deactivation or a later reset ends a link that was never used.
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("activation link")
+        verbose_name_plural = _("activation links")
+        ordering = ["-created_at"]
+        constraints = [
+            # At most one link of an account can be used at any time, even when
+            # two administrators send one at the same moment.
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(used_at__isnull=True, withdrawn_at__isnull=True),
+                name="activation_link_one_open_per_account",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="activation_link_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self):
+        return f"activation link {self.pk}"
+
+    def is_usable(self, now=None) -> bool:
+        return (
+            self.used_at is None
+            and self.withdrawn_at is None
+            and self.expires_at > (now or timezone.now())
+        )
+
+
+class AdministrativeAct(models.Model):
+    """The reason an administrator gave for a deactivation or a reset.
+
+    Free text that may name people, so encrypted, and kept out of the audit
+    trail, whose event names this row by its id; the gender-equality officer
+    reads it from the event.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("account")
+    )
+    by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("administrator")
+    )
+    what = models.CharField(_("what"), max_length=40)
+    reason = EncryptedTextField(_("reason"))
+    done_at = models.DateTimeField(_("done at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("administrative act")
+        verbose_name_plural = _("administrative acts")
+
+    def __str__(self):
+        return f"administrative act {self.pk}"
 
 
 def _new_totp_key() -> str:

@@ -113,6 +113,17 @@ def mark_all_read(*, by: User) -> int:
     return Notification.objects.filter(user=by, read_at__isnull=True).update(read_at=timezone.now())
 
 
+def mail_destination() -> str:
+    """Where outgoing mail goes, for the commands that tell a tester in debug."""
+    mailer = settings.MAILERS["default"]
+    folder = mailer.get("OPTIONS", {}).get("file_path")
+    if folder:
+        return f"a file in {folder}"
+    if mailer["BACKEND"].endswith("console.EmailBackend"):
+        return "the console"
+    return mailer.get("OPTIONS", {}).get("host") or mailer["BACKEND"]
+
+
 # --- Selectors -----------------------------------------------------------------
 
 

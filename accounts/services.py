@@ -1,18 +1,24 @@
 """Everything that changes accounts: signing in, second factors, account management."""
 
+import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.context import as_user
 from audit.models import Action
@@ -21,6 +27,8 @@ from encryption.blind_index import blind_index
 
 from .models import (
     BACKUP_CODE_PURPOSE,
+    ActivationLink,
+    AdministrativeAct,
     AuthenticatorDevice,
     BackupCode,
     BackupCodeDevice,
@@ -68,6 +76,13 @@ class SecondFactorThrottled(Exception):
 
 class StaleEdit(Exception):
     """Someone else saved this record after the form was opened."""
+
+
+class LinkNotSent(Exception):
+    """No activation link can go to this account now (no confirmed address, deactivated)."""
+
+
+logger = logging.getLogger(__name__)
 
 
 # --- Signing in -------------------------------------------------------------
@@ -263,15 +278,11 @@ def _validate_roles(*, by: User, roles: set[str], institution: Institution | Non
         raise ValidationError(errors)
 
 
-def _temporary_password() -> str:
-    # 21 characters from a 31-letter alphabet (about 100 bits), easy to read aloud.
-    return "-".join(new_backup_code() for _ in range(2)) + secrets.choice("23456789")
-
-
 @dataclass(frozen=True)
 class NewAccount:
     user: User
-    temporary_password: str
+    # None while the address waits for a second administrator's confirmation.
+    activation_link: ActivationLink | None
 
 
 @transaction.atomic
@@ -285,9 +296,10 @@ def account_create(
     roles: set[str],
     institution: Institution | None = None,
 ) -> NewAccount:
-    """Create an account in the administrator's municipality with a temporary password.
+    """Create an account in the administrator's municipality, without a password.
 
-    The new user must replace the password and enrol an authenticator at first sign-in.
+    The person sets one, and enrols an authenticator, through the activation
+    link sent to their confirmed address; until then nobody can sign in to it.
     """
     _require_manager_of(by)
     _validate_roles(by=by, roles=roles, institution=institution)
@@ -297,6 +309,7 @@ def account_create(
         first_name=first_name,
         last_name=last_name,
         email=email,
+        email_confirmed_at=None,
         municipality=by.municipality,
         institution=institution,
         roles=roles,
@@ -316,7 +329,9 @@ def account_create_by_platform(
     """A municipal administrator or national statistician, made by the national IT unit.
 
     For the server's command line only (`manage.py create_account`): no user of
-    the application can create these roles.
+    the application can create these roles. The national IT unit is the second
+    person here, so the address it gives counts as confirmed and the activation
+    link goes at once.
     """
     if role not in (Role.MUNICIPAL_ADMINISTRATOR, Role.NATIONAL_STATISTICIAN):
         raise ValidationError(_("Other accounts are created by the municipal administrator."))
@@ -331,6 +346,7 @@ def account_create_by_platform(
         first_name=first_name,
         last_name=last_name,
         email=email,
+        email_confirmed_at=timezone.now(),
         municipality=municipality,
         institution=None,
         roles={role},
@@ -338,26 +354,39 @@ def account_create_by_platform(
 
 
 def _account_insert(
-    *, by, username, first_name, last_name, email, municipality, institution, roles
-):
+    *,
+    by,
+    username,
+    first_name,
+    last_name,
+    email,
+    email_confirmed_at,
+    municipality,
+    institution,
+    roles,
+) -> NewAccount:
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": _("This username is taken.")})
-    password = _temporary_password()
     user = User(
         username=username,
         first_name=first_name,
         last_name=last_name,
         email=email,
+        email_confirmed_at=email_confirmed_at,
         municipality=municipality,
         institution=institution,
-        must_change_password=True,
     )
-    user.set_password(password)
+    user.set_unusable_password()
     user.full_clean()
     user.save()
     _set_roles(by=by, user=user, roles=roles)
-    _administered(by, user, "created", roles=sorted(roles))
-    return NewAccount(user=user, temporary_password=password)
+    link = None
+    if user.email_confirmed_at is not None:
+        link = activation_link_send(by=by, account=user, purpose=ActivationLink.Purpose.NEW_ACCOUNT)
+    _administered(
+        by, user, "created", roles=sorted(roles), activation_link=link.pk if link else None
+    )
+    return NewAccount(user=user, activation_link=link)
 
 
 @transaction.atomic
@@ -383,6 +412,9 @@ def account_update(
             )
         )
     _validate_roles(by=by, roles=roles, institution=institution)
+    if email != account.email:
+        # No link may go to the new address until a second person confirms it.
+        account.email_confirmed_at = None
     account.first_name, account.last_name, account.email = first_name, last_name, email
     account.institution = institution
     account.version += 1
@@ -429,42 +461,85 @@ def role_groups_sync(*, user: User) -> None:
         user.groups.add(group)
 
 
+REASON_MAX_LENGTH = 500
+
+
+def _reason_checked(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Write why you do this.")})
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "reason": ngettext(
+                    "Write at most %(count)d character.",
+                    "Write at most %(count)d characters.",
+                    REASON_MAX_LENGTH,
+                )
+                % {"count": REASON_MAX_LENGTH}
+            }
+        )
+    return reason
+
+
+def _act_recorded(*, by: User, account: User, what: str, reason: str) -> AdministrativeAct:
+    act = AdministrativeAct(account=account, by=by, what=what, reason=reason)
+    act.full_clean()
+    act.save()
+    return act
+
+
 @transaction.atomic
-def account_set_active(*, by: User, account: User, active: bool) -> User:
-    """Deactivate (the sessions end at their next request) or reactivate an account."""
+def account_deactivate(*, by: User, account: User, reason: str) -> User:
+    """Deactivate an account, for a reason: its sessions end at their next request and
+    its unused activation links stop working. Refuses an empty or too long reason."""
     account = _locked(account)
     _require_manager_of(by, account)
-    account.is_active = active
+    reason = _reason_checked(reason)
+    account.is_active = False
     account.version += 1
     account.save()
-    _administered(by, account, "activated" if active else "deactivated")
+    _links_withdraw(account)
+    act = _act_recorded(by=by, account=account, what="deactivated", reason=reason)
+    _administered(by, account, "deactivated", act=str(act.pk))
     return account
 
 
 @transaction.atomic
-def account_second_factor_reset(*, by: User, account: User) -> None:
-    """Remove the account's authenticator and backup codes: it enrols anew at next sign-in.
-
-    Any session verified with the old device stops being verified at once.
-    """
+def account_reactivate(*, by: User, account: User) -> User:
+    """Reactivate an account; it signs in with what it had (a reset is a separate act)."""
+    account = _locked(account)
     _require_manager_of(by, account)
-    AuthenticatorDevice.objects.filter(user=account).delete()
-    BackupCodeDevice.objects.filter(user=account).delete()
-    _administered(by, account, "second_factor_reset")
+    account.is_active = True
+    account.version += 1
+    account.save()
+    _administered(by, account, "activated")
+    return account
 
 
 @transaction.atomic
-def account_password_reset(*, by: User, account: User) -> str:
-    """A new temporary password, to be replaced at next sign-in; returned in clear once."""
+def account_credentials_reset(*, by: User, account: User, reason: str) -> ActivationLink:
+    """Take away the account's password and second factor and send it a reset link, for a
+    reason; every session of the account ends at once.
+
+    Refuses (LinkNotSent, nothing changed) when the account has no confirmed address
+    or is deactivated, and an empty or too long reason (ValidationError).
+    """
     account = _locked(account)
     _require_manager_of(by, account)
-    password = _temporary_password()
-    account.set_password(password)
-    account.must_change_password = True
+    reason = _reason_checked(reason)
+    # A new password hash changes the session's authentication hash, so Django
+    # ends every session of the account at its next request; deleting the
+    # devices also ends the verification django-otp keeps in each session.
+    account.set_unusable_password()
     account.version += 1
     account.save()
-    _administered(by, account, "password_reset")
-    return password
+    AuthenticatorDevice.objects.filter(user=account).delete()
+    BackupCodeDevice.objects.filter(user=account).delete()
+    link = activation_link_send(by=by, account=account, purpose=ActivationLink.Purpose.RESET)
+    act = _act_recorded(by=by, account=account, what="credentials_reset", reason=reason)
+    _administered(by, account, "credentials_reset", act=str(act.pk), activation_link=link.pk)
+    return link
 
 
 @transaction.atomic
@@ -490,6 +565,202 @@ def password_change(*, user: User, old_password: str, new_password: str) -> None
         raise ValidationError({"new_password": _("Choose a password different from the old one.")})
     validate_password(new_password, user)
     user.set_password(new_password)
-    user.must_change_password = False
     user.save()
     _administered(user, user, "password_changed")
+
+
+# --- Activation links ---------------------------------------------------------------
+
+
+def _token_digest(token: str) -> str:
+    # A plain hash suffices: the token has 256 random bits, so a digest read from
+    # the database cannot be turned back into a usable link.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _links_withdraw(account: User) -> None:
+    ActivationLink.objects.filter(
+        account=account, used_at__isnull=True, withdrawn_at__isnull=True
+    ).update(withdrawn_at=timezone.now())
+
+
+def activation_link_send(*, by: User | None, account: User, purpose: str) -> ActivationLink:
+    """Make a single-use link for `account` and e-mail it to the account's confirmed
+    address, once the transaction commits; older unused links of the account stop working.
+
+    The one path by which anyone is given access to an account. It records no
+    event of its own: the act that calls it (creation, reset, approval) does, naming
+    the link. Refuses (LinkNotSent, nothing sent) a deactivated account and an
+    address that no second person confirmed: a waiting new address is never used.
+    """
+    if by is not None:
+        _require_manager_of(by, account)
+    if not account.is_active:
+        raise LinkNotSent(_("The account is deactivated: reactivate it first."))
+    if not account.email or account.email_confirmed_at is None:
+        raise LinkNotSent(
+            _(
+                "No link was sent: the account's e-mail address has not been confirmed by "
+                "a second administrator yet."
+            )
+        )
+    link, token = activation_link_issue(by=by, account=account, purpose=purpose)
+    # Sent only once everything is committed: a rolled-back reset sends nothing.
+    transaction.on_commit(partial(_activation_email_send, link, token))
+    return link
+
+
+def activation_link_issue(
+    *, by: User | None, account: User, purpose: str
+) -> tuple[ActivationLink, str]:
+    """The new link and its token in clear, not e-mailed. Only activation_link_send, and
+    seed_demo for the demo's own account waiting for activation, call it."""
+    _links_withdraw(account)
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    link = ActivationLink(
+        account=account,
+        purpose=purpose,
+        token_digest=_token_digest(token),
+        created_by=by,
+        created_at=now,
+        expires_at=now + timedelta(hours=settings.MBROJTJE_ACTIVATION_LINK_HOURS),
+        sent_to=account.email,
+    )
+    link.full_clean()
+    link.save()
+    return link, token
+
+
+def activation_url(token: str) -> str:
+    """The address in the e-mail. The token rides in the query string, which neither
+    nginx nor gunicorn logs (docs/security.md)."""
+    return f"{settings.MBROJTJE_BASE_URL.rstrip('/')}{reverse('accounts:activate')}?t={token}"
+
+
+def _activation_email_send(link: ActivationLink, token: str) -> None:
+    # The person's language is not known yet: the installation's, with an English line.
+    with translation.override(settings.LANGUAGE_CODE):
+        subject, body = activation_email_text(link, token)
+    try:
+        EmailMessage(subject=subject, body=body, to=[link.sent_to]).send()
+    except Exception as error:
+        # Logged by identifier and error class only: an SMTP error quotes the address.
+        # The administrator sees the link as not sent and can send a new one.
+        logger.error("Activation link %s could not be e-mailed: %s.", link.pk, type(error).__name__)
+        return
+    ActivationLink.objects.filter(pk=link.pk).update(sent_at=timezone.now())
+
+
+def activation_email_text(link: ActivationLink, token: str) -> tuple[str, str]:
+    """Subject and body of the e-mail carrying a link: the link, its expiry, nothing personal."""
+    expires = timezone.localtime(link.expires_at).strftime("%d.%m.%Y %H:%M")
+    subject = _("Mbrojtje: set your password")
+    body = _(
+        "An account of Mbrojtje is waiting for you. Open this link to choose your "
+        "password and set up your authenticator app:\n%(link)s\n\n"
+        "The link works once, until %(expires)s.\n\n"
+        "If you did not expect this e-mail, do not open the link and tell the "
+        "administrator of your municipality.\n\n"
+        "Mbrojtje: set your password and authenticator app with the link above, "
+        "usable once until %(expires)s. Not expected? Tell your administrator."
+    ) % {"link": activation_url(token), "expires": expires}
+    return subject, body
+
+
+def activation_link_resend(*, by: User, account: User) -> ActivationLink:
+    """A new link for an account that has no password (never activated, or reset and not
+    used in time); the older one stops working. Refuses an account that has a password:
+    giving access to it again is a reset, with a reason."""
+    with transaction.atomic():
+        account = _locked(account)
+        _require_manager_of(by, account)
+        if account.has_usable_password():
+            raise LinkNotSent(_("The account has a password: reset it instead."))
+        link = activation_link_send(by=by, account=account, purpose=_waiting_purpose(account))
+        _administered(by, account, "activation_link_sent", activation_link=link.pk)
+        return link
+
+
+def _waiting_purpose(account: User) -> str:
+    if account.activation_links.filter(purpose=ActivationLink.Purpose.RESET).exists():
+        return ActivationLink.Purpose.RESET
+    return ActivationLink.Purpose.NEW_ACCOUNT
+
+
+@transaction.atomic
+def activation_send_if_waiting(*, by: User | None, account: User) -> ActivationLink | None:
+    """Send the first activation link of a new account, if it waits for one: called when a
+    second administrator confirms the account's address. Returns None when the account
+    was activated already or has a usable link."""
+    account = _locked(account)
+    if (
+        account.has_usable_password()
+        or account.activation_links.filter(used_at__isnull=False).exists()
+    ):
+        return None
+    if any(link.is_usable() for link in account.activation_links.all()):
+        return None
+    link = activation_link_send(by=by, account=account, purpose=ActivationLink.Purpose.NEW_ACCOUNT)
+    _administered(by, account, "activation_link_sent", activation_link=link.pk)
+    return link
+
+
+def activation_link_find(token: str) -> ActivationLink | None:
+    """The usable link of this token, or None (unknown, used, withdrawn, expired, or its
+    account deactivated): the caller cannot tell which, nor can the visitor."""
+    if not token or len(token) > 100:
+        return None
+    link = (
+        ActivationLink.objects.select_related("account", "account__municipality")
+        .filter(token_digest=_token_digest(token))
+        .first()
+    )
+    return link if link is not None and _usable(link) else None
+
+
+def activation_link_get(pk) -> ActivationLink | None:
+    """The usable link with this id (kept in the visitor's session), or None."""
+    link = (
+        ActivationLink.objects.select_related("account", "account__municipality")
+        .filter(pk=pk)
+        .first()
+    )
+    return link if link is not None and _usable(link) else None
+
+
+def _usable(link: ActivationLink) -> bool:
+    return link.is_usable() and link.account.is_active
+
+
+class LinkUnusable(Exception):
+    """The link was used, withdrawn or expired meanwhile."""
+
+
+def account_activate(*, link: ActivationLink, password: str) -> User:
+    """Use the link once: set the account's own password. The caller then signs the person
+    in with the password factor, and they enrol a new authenticator.
+
+    Refuses (LinkUnusable) a link used meanwhile, in another tab or by someone else,
+    withdrawn or expired; a password the validators refuse (ValidationError).
+    """
+    validate_password(password, link.account)
+    with transaction.atomic():
+        # Locked: of two tabs posting the same link at once, the second waits here
+        # and then finds it used.
+        link = ActivationLink.objects.select_for_update().get(pk=link.pk)
+        account = _locked(link.account)
+        link.account = account
+        if not _usable(link):
+            raise LinkUnusable
+        link.used_at = timezone.now()
+        link.save(update_fields=["used_at"])
+        account.set_password(password)
+        account.failed_sign_in_count = 0
+        account.locked_until = None
+        account.save()
+        # Whatever second factor was left (none after a reset) must not outlive the link.
+        AuthenticatorDevice.objects.filter(user=account).delete()
+        BackupCodeDevice.objects.filter(user=account).delete()
+        _administered(account, account, "activated_with_link", activation_link=link.pk)
+        return account

@@ -7,6 +7,7 @@ app_name = "accounts"
 urlpatterns = [
     path("sign-in/", views.sign_in, name="sign_in"),
     path("sign-out/", views.sign_out, name="sign_out"),
+    path("activate/", views.activate, name="activate"),
     path("second-factor/", views.second_factor, name="second_factor"),
     path("second-factor/enrol/", views.enrol, name="enrol"),
     path("me/", views.profile, name="profile"),
@@ -18,6 +19,12 @@ urlpatterns = [
     path("manage/", views.manage_list, name="manage_list"),
     path("manage/new/", views.manage_create, name="manage_create"),
     path("manage/<int:pk>/", views.manage_detail, name="manage_detail"),
+    path(
+        "manage/<int:pk>/<slug:action>/confirm/",
+        views.manage_confirm,
+        name="manage_confirm",
+    ),
+    path("acts/of-event/<int:event_pk>/", views.administrative_act, name="administrative_act"),
     path(
         "manage/<int:pk>/<slug:action>/",
         views.manage_action,

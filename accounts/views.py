@@ -3,7 +3,7 @@ from django.contrib import auth, messages
 from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -11,18 +11,28 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
+from audit.models import Action
+from audit.services import record
+
 from . import notifications, services
 from .forms import (
     AccountCreateForm,
     AccountUpdateForm,
+    ActivationForm,
     EnrolForm,
     PasswordChangeForm,
+    ReasonForm,
     SecondFactorForm,
     SignInForm,
 )
 from .models import AuthenticatorDevice
 from .notifications import notifications_for
-from .selectors import accounts_managed_by, institutions_of
+from .selectors import (
+    accounts_managed_by,
+    activation_link_latest,
+    administrative_act_of_event,
+    institutions_of,
+)
 
 
 def _safe_next(request, default="home"):
@@ -135,6 +145,64 @@ def enrol(request):
     )
 
 
+# --- Activation with a link ----------------------------------------------------------
+
+ACTIVATION_SESSION_KEY = "activation_link"
+
+
+def _no_referrer(response: HttpResponse) -> HttpResponse:
+    # The address bar may still hold the token: no page loaded from here may pass it on.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _link_not_valid(request) -> HttpResponse:
+    # One page, one status for an unknown, used, withdrawn or expired link: a visitor
+    # learns nothing about which tokens exist.
+    request.session.pop(ACTIVATION_SESSION_KEY, None)
+    return _no_referrer(render(request, "accounts/activation_invalid.html", status=410))
+
+
+@sensitive_post_parameters("password", "password_again")
+def activate(request):
+    """The link of the e-mail: choose a password, then enrol a new authenticator.
+
+    The token comes in the query string (logged neither by nginx nor gunicorn),
+    is exchanged at once for the link's id in the session, and the browser is
+    sent to the same page without it (docs/security.md).
+    """
+    token = request.GET.get("t")
+    if token is not None:
+        link = services.activation_link_find(token)
+        if link is None:
+            return _link_not_valid(request)
+        if request.user.is_authenticated:
+            # Whoever was signed in on this browser is not the person of the link.
+            auth.logout(request)
+        request.session[ACTIVATION_SESSION_KEY] = link.pk
+        return _no_referrer(redirect("accounts:activate"))
+    link = services.activation_link_get(request.session.get(ACTIVATION_SESSION_KEY))
+    if link is None:
+        return _link_not_valid(request)
+    form = ActivationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = services.account_activate(link=link, password=form.cleaned_data["password"])
+        except services.LinkUnusable:
+            return _link_not_valid(request)
+        except ValidationError as error:
+            form.add_error("password", error)
+        else:
+            # The password just chosen is the first factor, as if typed at sign-in.
+            auth.login(request, account, backend="accounts.backends.PasswordBackend")
+            services.signed_in(user=account, factor="activation_link")
+            request.session.pop(ACTIVATION_SESSION_KEY, None)
+            return redirect("accounts:enrol")
+    return _no_referrer(
+        render(request, "accounts/activate.html", {"form": form, "account": link.account})
+    )
+
+
 def profile(request):
     return render(
         request,
@@ -205,12 +273,20 @@ def manage_create(request):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            return render(
-                request,
-                "accounts/manage_password.html",
-                {"account": new.user, "password": new.temporary_password, "new": True},
-            )
+            messages.success(request, _created_message(new))
+            return redirect("accounts:manage_detail", pk=new.user.pk)
     return render(request, "accounts/manage_create.html", {"form": form})
+
+
+def _created_message(new) -> str:
+    if new.activation_link is None:
+        return _(
+            "The account has been created. The activation link will be sent to its address "
+            "when another administrator approves its roles."
+        )
+    return _("The account has been created. The activation link was sent to %(address)s.") % {
+        "address": new.activation_link.sent_to
+    }
 
 
 def manage_detail(request, pk):
@@ -245,38 +321,93 @@ def manage_detail(request, pk):
         else:
             messages.success(request, _("The account has been saved."))
             return redirect("accounts:manage_detail", pk=account.pk)
-    return render(request, "accounts/manage_detail.html", {"account": account, "form": form})
+    return render(
+        request,
+        "accounts/manage_detail.html",
+        {"account": account, "form": form, "link": activation_link_latest(account)},
+    )
 
 
 @require_POST
 def manage_action(request, pk, action):
+    """The acts that give no access and take none away: one button each."""
     _require_manager(request)
     account = get_object_or_404(accounts_managed_by(request.user), pk=pk)
-    if action == "deactivate":
-        services.account_set_active(by=request.user, account=account, active=False)
-        messages.success(request, _("The account has been deactivated."))
-    elif action == "reactivate":
-        services.account_set_active(by=request.user, account=account, active=True)
+    if action == "reactivate":
+        services.account_reactivate(by=request.user, account=account)
         messages.success(request, _("The account has been reactivated."))
-    elif action == "reset-second-factor":
-        services.account_second_factor_reset(by=request.user, account=account)
-        messages.success(
-            request,
-            _("The second factor has been reset: the user enrols an app at next sign-in."),
-        )
     elif action == "unlock":
         services.account_unlock(by=request.user, account=account)
         messages.success(request, _("The account has been unlocked."))
-    elif action == "reset-password":
-        password = services.account_password_reset(by=request.user, account=account)
-        return render(
-            request,
-            "accounts/manage_password.html",
-            {"account": account, "password": password, "new": False},
-        )
+    elif action == "send-link":
+        try:
+            link = services.activation_link_resend(by=request.user, account=account)
+        except services.LinkNotSent as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(request, _sent_message(link))
     else:
         raise Http404
     return redirect("accounts:manage_detail", pk=account.pk)
+
+
+def _sent_message(link) -> str:
+    return _("An activation link was sent to %(address)s.") % {"address": link.sent_to}
+
+
+# Acts that take access away or hand it to an address: a page says what will
+# happen and asks why, never a single click.
+CONFIRMED_ACTIONS = ("deactivate", "reset")
+
+
+@sensitive_post_parameters("reason")
+def manage_confirm(request, pk, action):
+    _require_manager(request)
+    if action not in CONFIRMED_ACTIONS:
+        raise Http404
+    account = get_object_or_404(accounts_managed_by(request.user), pk=pk)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reason = form.cleaned_data["reason"]
+        try:
+            if action == "deactivate":
+                services.account_deactivate(by=request.user, account=account, reason=reason)
+                done = _("The account has been deactivated.")
+            else:
+                link = services.account_credentials_reset(
+                    by=request.user, account=account, reason=reason
+                )
+                done = _(
+                    "The password and the second factor have been reset and every session "
+                    "of the account has ended. "
+                ) + _sent_message(link)
+        except ValidationError as error:
+            _add_service_errors(form, error, field_of_list_errors="reason")
+        except services.LinkNotSent as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, done)
+            return redirect("accounts:manage_detail", pk=account.pk)
+    return render(
+        request,
+        "accounts/manage_confirm.html",
+        {"account": account, "action": action, "form": form},
+    )
+
+
+def administrative_act(request, event_pk):
+    """The reason of an administrative act, for the gender-equality officer who reads
+    the event that names it; reading it is recorded too."""
+    act = administrative_act_of_event(request.user, event_pk)
+    if act is None:
+        raise Http404
+    record(
+        Action.AUDIT_VIEWED,
+        object_type="accounts.administrativeact",
+        object_id=act.pk,
+        municipality_id=act.account.municipality_id,
+    )
+    return render(request, "accounts/administrative_act.html", {"act": act})
 
 
 # --- Notifications ------------------------------------------------------------------

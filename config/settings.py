@@ -370,14 +370,21 @@ MAILERS = {
             },
         }
         if EMAIL_HOST
-        else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+        # Debug without a mail server: each e-mail is a file in var/mail/, where
+        # a tester finds activation links (the console of `runserver` scrolls away).
+        else {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(BASE_DIR / "var" / "mail")},
+        }
     )
 }
 del EMAIL_HOST
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", "Mbrojtje <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# The address users reach Mbrojtje at, for the links in notification e-mails.
+# The address users reach Mbrojtje at, for the links in e-mails.
 MBROJTJE_BASE_URL = env("MBROJTJE_BASE_URL", "http://127.0.0.1:8000")
+# Hours an activation link (new account, reset) can be used, once.
+MBROJTJE_ACTIVATION_LINK_HOURS = env_int("MBROJTJE_ACTIVATION_LINK_HOURS", 72)
 
 # --- Logging -----------------------------------------------------------------
 # Logs carry identifiers only, and go to the console (journald) alone: Django's

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from accounts import services as account_services
 from accounts.models import Institution
 from accounts.roles import Role
 from audit.context import Actor
@@ -57,6 +58,8 @@ RULES = {
     "health": ("GET", PUBLIC, None),
     "set_language": ("POST", PUBLIC, None),
     "accounts:sign_in": ("GET", PUBLIC, None),
+    # Without a link in the session: the same "no longer valid" page (410) for everyone.
+    "accounts:activate": ("GET", PUBLIC, None),
     "accounts:sign_out": ("POST", SIGNED_IN, None),
     "accounts:second_factor": ("GET", SIGNED_IN, None),
     "accounts:enrol": ("GET", SIGNED_IN, None),
@@ -67,6 +70,8 @@ RULES = {
     "accounts:manage_create": ("GET", {"admin"}, None),
     "accounts:manage_detail": ("GET", {"admin"}, "account"),
     "accounts:manage_action": ("POST", {"admin"}, "account_action"),
+    "accounts:manage_confirm": ("GET", {"admin"}, "account_confirm"),
+    "accounts:administrative_act": ("GET", {"officer"}, "administrative_act"),
     "protocol:case_list": (
         "GET",
         CHILD_CASE | DV_CASE | {"coworker", "foreign_head", "police", "teacher"},
@@ -336,6 +341,14 @@ def world(db, tmp_path, settings):
         municipality_id=durres.pk,
         actor=Actor.of(users["foreign_head"]),
     )
+    account_services.account_deactivate(
+        by=users["admin"],
+        account=UserFactory(municipality=durres, roles=[Role.CHILD_PROTECTION_WORKER]),
+        reason="Left the municipality.",
+    )
+    deactivated_event = (
+        AuditEvent.objects.filter(action=Action.ACCOUNT_ADMINISTERED).order_by("pk").last()
+    )
     kwargs = {
         "flag": {"pk": flagged.flags.get().pk},
         "notification": {"pk": users["police"].notifications.first().pk},
@@ -355,6 +368,8 @@ def world(db, tmp_path, settings):
         "dv_placement": {"number": dv_case.number, "pk": placement.pk},
         "account": {"pk": users["coworker"].pk},
         "account_action": {"pk": users["coworker"].pk, "action": "unlock"},
+        "account_confirm": {"pk": users["coworker"].pk, "action": "reset"},
+        "administrative_act": {"event_pk": deactivated_event.pk},
         "report_format": {"fmt": "xlsx"},
     }
     clients = {"anonymous": Client()}

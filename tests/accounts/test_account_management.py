@@ -5,7 +5,7 @@ from accounts import services
 from accounts.models import AuthenticatorDevice, RoleAssignment, User
 from accounts.roles import Role
 from tests.conftest import enrolled, signed_in_client, totp_code
-from tests.factories import PASSWORD, InstitutionFactory, UserFactory
+from tests.factories import InstitutionFactory, UserFactory
 
 
 def account_form(**overrides):
@@ -21,19 +21,23 @@ def account_form(**overrides):
     return data
 
 
-def test_administrator_creates_an_account_with_a_temporary_password(municipal_admin):
+def test_administrator_creates_an_account_without_any_password(municipal_admin, mailoutbox):
     client = signed_in_client(municipal_admin)
-    response = client.post("/accounts/manage/new/", account_form())
-    assert response.status_code == 200
-    temporary_password = response.context["password"]
-    assert temporary_password in response.content.decode()
-
+    response = client.post("/accounts/manage/new/", account_form(), follow=True)
     account = User.objects.get(username="punonjes.i.ri")
+    assert response.redirect_chain[-1][0] == f"/accounts/manage/{account.pk}/"
+    assert "accounts/manage_password.html" not in [t.name for t in response.templates]
+    assert "password" not in response.context
     assert account.municipality == municipal_admin.municipality
     assert account.roles == {Role.CHILD_PROTECTION_WORKER}
-    assert account.must_change_password
-    assert account.check_password(temporary_password)
-    assert temporary_password not in str(User.history.filter(id=account.pk).values())
+    assert not account.has_usable_password()
+    assert not AuthenticatorDevice.objects.filter(user=account).exists()
+    # A new address waits for a second administrator: nothing is sent yet.
+    assert account.email_confirmed_at is None
+    assert mailoutbox == []
+    assert not account.activation_links.exists()
+    page = response.content.decode()
+    assert "kur një administrator tjetër të miratojë" in page
 
 
 def test_list_shows_only_the_administrators_municipality(
@@ -188,38 +192,29 @@ def test_roles_are_changed_and_recorded_in_history(municipal_admin, worker):
     assert RoleAssignment.objects.get(user=worker).assigned_by == municipal_admin
 
 
-def test_deactivation_and_reactivation(municipal_admin, worker):
+def test_deactivation_asks_for_a_reason_then_ends_the_sessions(municipal_admin, worker):
     worker_client = signed_in_client(worker)
     admin_client = signed_in_client(municipal_admin)
-    admin_client.post(f"/accounts/manage/{worker.pk}/deactivate/")
+    page = admin_client.get(f"/accounts/manage/{worker.pk}/deactivate/confirm/")
+    assert page.status_code == 200
+    assert 'name="reason"' in page.content.decode()
+    worker.refresh_from_db()
+    assert worker.is_active
+    response = admin_client.post(
+        f"/accounts/manage/{worker.pk}/deactivate/confirm/", {"reason": "Left the unit."}
+    )
+    assert response["Location"] == f"/accounts/manage/{worker.pk}/"
     assert worker_client.get("/")["Location"].startswith("/accounts/sign-in/")
     admin_client.post(f"/accounts/manage/{worker.pk}/reactivate/")
     worker.refresh_from_db()
     assert worker.is_active
 
 
-def test_second_factor_reset_ends_verification_and_asks_for_enrolment(municipal_admin, worker):
-    worker_client = signed_in_client(worker)
-    response = signed_in_client(municipal_admin).post(
-        f"/accounts/manage/{worker.pk}/reset-second-factor/"
-    )
-    assert response.status_code == 302
-    assert not AuthenticatorDevice.objects.filter(user=worker).exists()
-    assert worker_client.get("/")["Location"] == "/accounts/second-factor/"
-    assert worker_client.get("/accounts/second-factor/")["Location"] == (
-        "/accounts/second-factor/enrol/"
-    )
-
-
-def test_password_reset_gives_a_temporary_password(municipal_admin, worker):
-    response = signed_in_client(municipal_admin).post(
-        f"/accounts/manage/{worker.pk}/reset-password/"
-    )
-    password = response.context["password"]
+def test_deactivation_is_not_a_single_click(municipal_admin, worker):
+    response = signed_in_client(municipal_admin).post(f"/accounts/manage/{worker.pk}/deactivate/")
+    assert response.status_code == 404
     worker.refresh_from_db()
-    assert worker.check_password(password)
-    assert not worker.check_password(PASSWORD)
-    assert worker.must_change_password
+    assert worker.is_active
 
 
 def test_unlock(municipal_admin, worker, settings):

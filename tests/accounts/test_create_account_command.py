@@ -21,14 +21,25 @@ def create(*arguments) -> str:
     return output.getvalue()
 
 
-def test_first_municipal_administrator_gets_a_temporary_password(municipality):
-    output = create("admin.dr", "--role=municipal_administrator", "--municipality=DR")
-    password = re.search(r"shown once\): (\S+)", output).group(1)
+def test_first_municipal_administrator_gets_an_activation_link_not_a_password(
+    municipality, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        output = create("admin.dr", "--role=municipal_administrator", "--municipality=DR")
     account = User.objects.get(username="admin.dr")
     assert account.roles == {Role.MUNICIPAL_ADMINISTRATOR}
     assert account.municipality == municipality
-    assert account.must_change_password
-    assert account.check_password(password)
+    assert not account.has_usable_password()
+    assert account.email_confirmed_at is not None
+    assert "Activation link sent to ilir@example.invalid." in output
+    assert "password" not in output.lower()
+    [email] = mailoutbox
+    assert email.to == ["ilir@example.invalid"]
+    token = re.search(r"/accounts/activate/\?t=([\w-]+)", email.body).group(1)
+    assert token not in output
+    link = account.activation_links.get()
+    assert link.purpose == "new_account"
+    assert link.created_by is None
 
 
 def test_national_statistician_belongs_to_no_municipality(municipality):

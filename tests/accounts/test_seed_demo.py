@@ -69,6 +69,22 @@ def test_printed_demo_account_signs_in(settings):
 
 
 @pytest.mark.django_db
+def test_printed_activation_link_lets_the_waiting_account_choose_a_password(settings):
+    output = seed(settings)
+    url = re.search(r"^http://\S+/accounts/activate/\?t=\S+$", output, re.MULTILINE).group(0)
+    client = Client()
+    assert client.get(url.removeprefix("http://127.0.0.1:8000"))["Location"] == (
+        "/accounts/activate/"
+    )
+    response = client.post(
+        "/accounts/activate/",
+        {"password": "a long demo passphrase", "password_again": "a long demo passphrase"},
+    )
+    assert response["Location"] == "/accounts/second-factor/enrol/"
+    assert User.objects.get(username="durres.pmf2").check_password("a long demo passphrase")
+
+
+@pytest.mark.django_db
 def test_seed_demo_refuses_outside_debug(settings):
     settings.DEBUG = False
     with pytest.raises(Exception, match="debug only"):

@@ -241,24 +241,6 @@ def test_session_cookie_ends_with_the_browser(worker):
     assert cookie["httponly"]
 
 
-def test_temporary_password_must_be_replaced_first(worker):
-    User.objects.filter(pk=worker.pk).update(must_change_password=True)
-    client = signed_in_client(worker)
-    assert client.get("/")["Location"] == "/accounts/me/password/"
-    response = client.post(
-        "/accounts/me/password/",
-        {
-            "old_password": PASSWORD,
-            "new_password": "a new long passphrase",
-            "new_password_again": "a new long passphrase",
-        },
-    )
-    assert response["Location"] == "/"
-    assert client.get("/").status_code == 200
-    worker.refresh_from_db()
-    assert worker.check_password("a new long passphrase")
-
-
 @pytest.mark.parametrize(
     ("new_password", "message"),
     [

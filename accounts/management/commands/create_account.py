@@ -1,8 +1,10 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
 from accounts.models import Municipality
+from accounts.notifications import mail_destination
 from accounts.roles import Role
 
 ROLES = [Role.MUNICIPAL_ADMINISTRATOR, Role.NATIONAL_STATISTICIAN]
@@ -11,10 +13,11 @@ ROLES = [Role.MUNICIPAL_ADMINISTRATOR, Role.NATIONAL_STATISTICIAN]
 class Command(BaseCommand):
     help = (
         "Create the accounts that no one in the application can create: the first municipal "
-        "administrator of a municipality, and national statisticians. Prints a temporary "
-        "password, to be given in person; the user replaces it and enrols an authenticator "
-        "app at first sign-in. Every other account is created by the municipal administrator "
-        "in the application."
+        "administrator of a municipality, and national statisticians. The address given here "
+        "counts as confirmed by the national IT unit: a single-use activation link goes to "
+        "it, with which the person chooses a password and sets up an authenticator app. "
+        "Nobody else ever sees the password. Every other account is created by the "
+        "municipal administrator in the application."
     )
 
     def add_arguments(self, parser):
@@ -43,4 +46,6 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         self.stdout.write(f"Created {new.user.username}.")
-        self.stdout.write(f"Temporary password (shown once): {new.temporary_password}")
+        self.stdout.write(f"Activation link sent to {new.activation_link.sent_to}.")
+        if settings.DEBUG:
+            self.stdout.write(f"Debug: the e-mail went to {mail_destination()}.")

@@ -1,18 +1,26 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts import demo
 from accounts.models import (
+    ActivationLink,
     AdministrativeUnit,
     AuthenticatorDevice,
+    BackupCodeDevice,
     Institution,
     Municipality,
     RoleAssignment,
     User,
 )
 from accounts.roles import Role
-from accounts.services import backup_codes_replace, role_groups_sync
+from accounts.services import (
+    activation_link_issue,
+    activation_url,
+    backup_codes_replace,
+    role_groups_sync,
+)
 from dv_cases import demo as dv_demo
 from protocol.demo import seed_activity, seed_cases, seed_referrals
 
@@ -25,7 +33,8 @@ class Command(BaseCommand):
         "Fill the database with the demo: Durrës and Berat, their administrative units and "
         "institutions, one account per role in each and about 40 cases in every stage, all "
         "invented. Safe to run again: it "
-        "creates what is missing and prints each account's password and a fresh backup code. "
+        "creates what is missing and prints each account's password and a fresh backup code, "
+        "and a fresh activation link for durres.pmf2, an account waiting for activation. "
         "Refuses to run outside debug (DJANGO_DEBUG=1)."
     )
 
@@ -34,6 +43,7 @@ class Command(BaseCommand):
             raise CommandError("seed_demo makes accounts with a public password: debug only.")
         with transaction.atomic():
             rows = self._seed()
+            waiting_url = self._awaiting_activation()
         for index, municipality in enumerate(
             Municipality.objects.filter(
                 code__in=[spec["code"] for spec in demo.MUNICIPALITIES]
@@ -68,7 +78,7 @@ class Command(BaseCommand):
                 events = seed_activity(municipality, visitor=visitor)
             if events:
                 self.stdout.write(f"{municipality}: {events} audit events of a working day.")
-        self._print(rows)
+        self._print(rows, waiting_url)
 
     def _seed(self):
         rows = []
@@ -104,9 +114,11 @@ class Command(BaseCommand):
         user, _ = User.objects.get_or_create(username=username)
         user.first_name, user.last_name = first, last
         user.email = f"{username}@demo.mbrojtje.invalid"
+        # Seeding is the platform's own path: it vouches for the invented addresses,
+        # and hands out the demo password and backup codes itself, as nobody else may.
+        user.email_confirmed_at = user.email_confirmed_at or timezone.now()
         user.municipality, user.institution = municipality, institution
         user.is_active = True
-        user.must_change_password = False
         user.locked_until = None
         user.failed_sign_in_count = 0
         user.set_password(demo.DEMO_PASSWORD)
@@ -121,7 +133,29 @@ class Command(BaseCommand):
         user.demo_backup_codes = backup_codes_replace(user=user)[:DEMO_CODES_SHOWN]
         return user
 
-    def _print(self, rows):
+    def _awaiting_activation(self) -> str:
+        """durres.pmf2 without password or second factor, and a fresh link for it: the
+        link a new user would find in their e-mail."""
+        username, role, first, last = demo.AWAITING_ACTIVATION
+        user, _ = User.objects.get_or_create(username=username)
+        user.first_name, user.last_name = first, last
+        user.email = f"{username}@demo.mbrojtje.invalid"
+        user.email_confirmed_at = user.email_confirmed_at or timezone.now()
+        user.municipality = Municipality.objects.get(code="DR")
+        user.is_active = True
+        user.set_unusable_password()
+        user.save()
+        RoleAssignment.objects.get_or_create(user=user, role=role)
+        user.__dict__.pop("roles", None)
+        role_groups_sync(user=user)
+        AuthenticatorDevice.objects.filter(user=user).delete()
+        BackupCodeDevice.objects.filter(user=user).delete()
+        _link, token = activation_link_issue(
+            by=None, account=user, purpose=ActivationLink.Purpose.NEW_ACCOUNT
+        )
+        return activation_url(token)
+
+    def _print(self, rows, waiting_url):
         labels = dict(RoleAssignment._meta.get_field("role").choices)
         self.stdout.write("")
         self.stdout.write(
@@ -134,4 +168,15 @@ class Command(BaseCommand):
         self.stdout.write(
             "Sign in with the username and password, then type one of the backup codes as the "
             "second factor. Run seed_demo again for fresh codes."
+        )
+        self.stdout.write("")
+        self.stdout.write(
+            self.style.SUCCESS(f"{demo.AWAITING_ACTIVATION[0]} waits for activation.")
+        )
+        self.stdout.write(
+            "Open its activation link to choose a password and set up an authenticator app, "
+            "as a new user does from the e-mail (it works once; run seed_demo again for a "
+            f"new one):\n{waiting_url}\n"
+            "Links sent by the application (new accounts, resets) are e-mails; without a mail "
+            "server they are files in var/mail/."
         )
