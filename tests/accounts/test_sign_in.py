@@ -147,45 +147,6 @@ def test_next_page_elsewhere_is_ignored(worker):
     assert response["Location"] == "/"
 
 
-def test_wrong_passwords_lock_the_account(client, worker, settings):
-    settings.MBROJTJE_LOCKOUT_THRESHOLD = 3
-    for _ in range(2):
-        client.post("/accounts/sign-in/", {"username": worker.username, "password": "wrong" * 3})
-    response = client.post(
-        "/accounts/sign-in/", {"username": worker.username, "password": "wrong" * 3}
-    )
-    assert "Llogaria është e bllokuar deri në" in response.content.decode()
-    # Even the right password is refused while locked.
-    response = client.post(
-        "/accounts/sign-in/", {"username": worker.username, "password": PASSWORD}
-    )
-    assert response.status_code == 200
-    assert "Llogaria është e bllokuar" in response.content.decode()
-    assert "_auth_user_id" not in client.session
-
-
-def test_lock_ends_after_its_time(client, worker):
-    User.objects.filter(pk=worker.pk).update(locked_until=timezone.now() - timedelta(seconds=1))
-    response = client.post(
-        "/accounts/sign-in/", {"username": worker.username, "password": PASSWORD}
-    )
-    assert response.status_code == 302
-
-
-def test_wrong_codes_lock_the_account_and_sign_out(worker, settings):
-    settings.MBROJTJE_LOCKOUT_THRESHOLD = 3
-    enrolled(worker)
-    client = password_only_client(worker)
-    for _ in range(2):
-        response = client.post("/accounts/second-factor/", {"token": "123456"})
-        assert response.status_code == 200
-    response = client.post("/accounts/second-factor/", {"token": "123456"}, follow=True)
-    assert "Llogaria është e bllokuar" in response.content.decode()
-    assert "_auth_user_id" not in client.session
-    worker.refresh_from_db()
-    assert worker.is_locked()
-
-
 def test_deactivated_account_loses_its_session_at_once(worker):
     client = signed_in_client(worker)
     User.objects.filter(pk=worker.pk).update(is_active=False)

@@ -201,8 +201,6 @@ def _sign_in_secrets(user) -> dict:
     password = secrets.token_urlsafe(24)
     user.set_password(password)
     user.must_change_password = False
-    user.locked_until = None
-    user.failed_sign_in_count = 0
     user.save()
     role_groups_sync(user=user)
     AuthenticatorDevice.objects.filter(user=user).delete()

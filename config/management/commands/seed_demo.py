@@ -107,8 +107,6 @@ class Command(BaseCommand):
         user.municipality, user.institution = municipality, institution
         user.is_active = True
         user.must_change_password = False
-        user.locked_until = None
-        user.failed_sign_in_count = 0
         user.set_password(demo.DEMO_PASSWORD)
         user.save()
         RoleAssignment.objects.get_or_create(user=user, role=role)

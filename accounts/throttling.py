@@ -1,0 +1,148 @@
+"""Growing delays after failed sign-ins, kept in the database that every server shares.
+
+Two keys count each failure (a wrong password at sign-in, on the confirmation
+page or the password-change page; a wrong second-factor code):
+
+- the account *as typed* together with the client: after
+  MBROJTJE_SIGN_IN_FREE_TRIES failures the next try waits 1 s, then 2 s, 4 s …
+  up to MBROJTJE_SIGN_IN_MAX_DELAY_MINUTES. Failures from an attacker's
+  address never delay the owner signing in from another one;
+- the client alone, across accounts (password spraying), with the higher
+  allowance MBROJTJE_SIGN_IN_CLIENT_FREE_TRIES.
+
+The account is not looked up: a name that does not exist is counted and
+delayed exactly as one that does, so the delays tell nobody which names exist.
+Each key forgives one failure every MBROJTJE_SIGN_IN_FORGIVE_MINUTES, and a key
+quiet for a day is forgotten, so an office behind one address is not delayed
+by a week of ordinary typing mistakes. Only a completed sign-in (both factors)
+clears a key, and only its own (account, client) key: a password holder cannot
+wipe the count of wrong codes, nor a user with an account of their own the count
+of their client.
+"""
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from audit.context import current_actor
+from encryption.blind_index import blind_index
+
+from .models import SignInThrottle
+
+ACCOUNT_PURPOSE = "sign-in-throttle-account"
+CLIENT_PURPOSE = "sign-in-throttle-client"
+# A key without a failure for this long is deleted.
+FORGET_AFTER = timedelta(days=1)
+# 2**20 seconds is far above any sensible maximum; the cap keeps the power small.
+_LONGEST_DOUBLING = 20
+
+
+@dataclass(frozen=True)
+class Keys:
+    account: str
+    client: str
+
+
+def client_network(address: str) -> str:
+    """The client as the throttle sees it: an IPv4 address, or the /64 of an IPv6 one
+    (a single connection is usually given a whole /64 to choose from)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return ""
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+
+
+def account_key(username: str) -> str:
+    return blind_index(username, purpose=ACCOUNT_PURPOSE)
+
+
+def keys_for(username: str) -> Keys:
+    """The keys of an attempt on `username` (as typed) from the current request's client."""
+    return Keys(
+        account=account_key(username),
+        client=blind_index(client_network(current_actor().ip_address), purpose=CLIENT_PURPOSE),
+    )
+
+
+def seconds_to_wait(keys: Keys, now: datetime | None = None) -> int:
+    """Whole seconds before the next attempt under `keys` may be checked; 0 when it may now."""
+    now = now or timezone.now()
+    blocked_until = (
+        SignInThrottle.objects.filter(
+            client=keys.client, account__in=[keys.account, ""], blocked_until__gt=now
+        )
+        .order_by("-blocked_until")
+        .values_list("blocked_until", flat=True)
+        .first()
+    )
+    if blocked_until is None:
+        return 0
+    return max(1, int((blocked_until - now).total_seconds() + 0.999))
+
+
+def delay_after(failures: int, free_tries: int) -> timedelta:
+    """The wait after `failures` failures under a key that allows `free_tries`."""
+    if failures < free_tries:
+        return timedelta(0)
+    seconds = 2 ** min(failures - free_tries, _LONGEST_DOUBLING)
+    longest = timedelta(minutes=settings.MBROJTJE_SIGN_IN_MAX_DELAY_MINUTES)
+    return min(timedelta(seconds=seconds), longest)
+
+
+def failure_count(keys: Keys) -> list[str]:
+    """Count a failure under both keys; returns the scopes ("account", "client") whose
+    delays start with this failure."""
+    now = timezone.now()
+    started = []
+    with transaction.atomic():
+        for scope, account, free_tries in (
+            ("account", keys.account, settings.MBROJTJE_SIGN_IN_FREE_TRIES),
+            ("client", "", settings.MBROJTJE_SIGN_IN_CLIENT_FREE_TRIES),
+        ):
+            row, _created = SignInThrottle.objects.get_or_create(
+                account=account, client=keys.client, defaults={"counted_at": now}
+            )
+            # Locked and read again: two failures at once, on two servers, must both count.
+            row = SignInThrottle.objects.select_for_update().get(pk=row.pk)
+            row.failures = _after_forgiving(row, now) + 1
+            row.counted_at = now
+            delay = delay_after(row.failures, free_tries)
+            row.blocked_until = now + delay if delay else None
+            row.save()
+            if row.failures == free_tries:
+                started.append(scope)
+        SignInThrottle.objects.filter(counted_at__lt=now - FORGET_AFTER).delete()
+    return started
+
+
+def _after_forgiving(row: SignInThrottle, now: datetime) -> int:
+    every = timedelta(minutes=settings.MBROJTJE_SIGN_IN_FORGIVE_MINUTES)
+    forgiven = (now - row.counted_at) // every
+    return max(0, row.failures - forgiven)
+
+
+def success(keys: Keys) -> None:
+    """A completed sign-in clears its own (account, client) key, and no other."""
+    SignInThrottle.objects.filter(account=keys.account, client=keys.client).delete()
+
+
+def account_clear(username: str) -> int:
+    """Forget the failures on `username` from every client; returns the keys cleared."""
+    deleted, _by_model = SignInThrottle.objects.filter(account=account_key(username)).delete()
+    return deleted
+
+
+def account_delayed(username: str) -> bool:
+    """Some client must wait before trying `username` again."""
+    return SignInThrottle.objects.filter(
+        account=account_key(username), blocked_until__gt=timezone.now()
+    ).exists()
