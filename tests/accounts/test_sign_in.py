@@ -191,6 +191,61 @@ def test_the_session_is_rewritten_at_most_once_a_minute(worker):
     assert Session.objects.get(session_key=client.session.session_key).expire_date == expire_date
 
 
+def test_the_session_key_changes_when_the_second_factor_is_verified(worker):
+    device = enrolled(worker)
+    client = password_only_client(worker)
+    key_after_password = client.session.session_key
+
+    client.post("/accounts/second-factor/", {"token": totp_code(device)})
+
+    assert client.session.session_key != key_after_password
+    assert not Session.objects.filter(session_key=key_after_password).exists()
+    assert client.get("/").status_code == 200
+
+
+def test_the_key_seen_before_the_second_factor_opens_nothing_after_it(worker):
+    device = enrolled(worker)
+    client = password_only_client(worker)
+    planted = Client()
+    planted.cookies["sessionid"] = client.session.session_key
+    client.post("/accounts/second-factor/", {"token": totp_code(device)})
+
+    assert planted.get("/")["Location"].startswith("/accounts/sign-in/")
+
+
+def signed_in_hours_ago(client, hours: float) -> None:
+    session = client.session
+    session[SlidingSessionMiddleware.SIGNED_IN_KEY] -= int(hours * 3600)
+    session.save()
+
+
+def test_an_active_session_ends_twelve_hours_after_signing_in(worker, settings):
+    assert settings.MBROJTJE_SESSION_MAX_HOURS == 12
+    client = signed_in_client(worker)
+    signed_in_hours_ago(client, 11.9)
+    assert client.get("/").status_code == 200
+
+    signed_in_hours_ago(client, 0.2)
+
+    assert client.get("/")["Location"].startswith("/accounts/sign-in/")
+    assert client.get("/accounts/me/")["Location"].startswith("/accounts/sign-in/")
+
+
+def test_the_absolute_lifetime_is_configurable(worker, settings):
+    settings.MBROJTJE_SESSION_MAX_HOURS = 1
+    client = signed_in_client(worker)
+    signed_in_hours_ago(client, 1)
+    assert client.get("/")["Location"].startswith("/accounts/sign-in/")
+
+
+def test_a_signed_in_session_without_its_sign_in_time_ends(worker):
+    client = signed_in_client(worker)
+    session = client.session
+    del session[SlidingSessionMiddleware.SIGNED_IN_KEY]
+    session.save()
+    assert client.get("/")["Location"].startswith("/accounts/sign-in/")
+
+
 def test_session_cookie_ends_with_the_browser(worker):
     client = Client()
     device = enrolled(worker)
