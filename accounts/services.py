@@ -108,29 +108,33 @@ def sign_in_check_password(*, request, username: str, password: str) -> User | N
     """
     keys = throttling.keys_for(username)
     user = User.objects.filter(username=username).first()
-    _refuse_while_waiting(keys, Action.SIGN_IN_FAILED, user)
+    charge = _attempt(keys, Action.SIGN_IN_FAILED, user)
     authenticated = authenticate(request, username=username, password=password)
     if authenticated is None:
         # Which username was typed is not kept: it may be a password typed in the wrong box.
         reason = "password" if user else "unknown_account"
-        _failure(keys, Action.SIGN_IN_FAILED, user, reason=reason)
+        _failure(charge, Action.SIGN_IN_FAILED, user, reason=reason)
         return None
+    # The password alone clears nothing: wrong codes after it keep counting.
+    throttling.refund(keys)
     signed_in(user=authenticated, factor="password")
     return authenticated
 
 
-def _refuse_while_waiting(keys, action: str, user: User | None, **detail) -> None:
-    seconds = throttling.seconds_to_wait(keys)
-    if seconds:
+def _attempt(keys, action: str, user: User | None, **detail) -> throttling.Charge:
+    """Count an attempt before checking it; refuse it unchecked while its client waits."""
+    charge = throttling.charge(keys)
+    if charge.seconds_to_wait:
         _account_event(action, user, reason="throttled", **detail)
-        raise TooManyAttempts(seconds)
+        raise TooManyAttempts(charge.seconds_to_wait)
+    return charge
 
 
-def _failure(keys, action: str, user: User | None, **detail) -> None:
-    """Record a failed attempt and count it; the event of a delay that starts raises the
-    officer's flag of repeated failed sign-ins."""
+def _failure(charge: throttling.Charge, action: str, user: User | None, **detail) -> None:
+    """Record a failed attempt (already counted); the event of a delay that starts raises
+    the officer's flag of repeated failed sign-ins."""
     _account_event(action, user, **detail)
-    for scope in throttling.failure_count(keys):
+    for scope in charge.delays_started:
         _account_event(Action.LOCKED_OUT, user, scope=scope)
 
 
@@ -140,10 +144,11 @@ def password_confirm(*, user: User, password: str) -> None:
     Refuses with ValidationError (a failure for the throttle) or TooManyAttempts.
     """
     keys = throttling.keys_for(user.get_username())
-    _refuse_while_waiting(keys, Action.SIGN_IN_FAILED, user, step="confirmation")
+    charge = _attempt(keys, Action.SIGN_IN_FAILED, user, step="confirmation")
     if not user.check_password(password):
-        _failure(keys, Action.SIGN_IN_FAILED, user, reason="password", step="confirmation")
+        _failure(charge, Action.SIGN_IN_FAILED, user, reason="password", step="confirmation")
         raise ValidationError({"password": _("The password is not right.")})
+    throttling.refund(keys)
     signed_in(user=user, factor="password_confirmation")
 
 
@@ -155,7 +160,7 @@ def second_factor_verify(*, user: User, token: str):
     clears this client's failures on the account.
     """
     keys = throttling.keys_for(user.get_username())
-    _refuse_while_waiting(keys, Action.SECOND_FACTOR_FAILED, user)
+    charge = _attempt(keys, Action.SECOND_FACTOR_FAILED, user)
     token = (token or "").strip()
     candidates = []
     if token.replace(" ", "").isdigit():
@@ -165,14 +170,14 @@ def second_factor_verify(*, user: User, token: str):
     device_wait = _device_wait(candidates)
     if device_wait:
         # A try while the devices wait still counts.
-        _failure(keys, Action.SECOND_FACTOR_FAILED, user, reason="device_throttled")
+        _failure(charge, Action.SECOND_FACTOR_FAILED, user, reason="device_throttled")
         raise TooManyAttempts(device_wait)
     for device in candidates:
         if device.verify_token(token):
             throttling.success(keys)
             signed_in(user=user, factor=type(device).__name__)
             return device
-    _failure(keys, Action.SECOND_FACTOR_FAILED, user)
+    _failure(charge, Action.SECOND_FACTOR_FAILED, user)
     return None
 
 
@@ -204,18 +209,19 @@ def authenticator_confirm(*, user: User, token: str) -> tuple[AuthenticatorDevic
     Refuses when the user already has a confirmed authenticator (a reset by the
     municipal administrator comes first). A wrong code is a failed attempt.
     """
-    keys = throttling.keys_for(user.get_username())
-    _refuse_while_waiting(keys, Action.SECOND_FACTOR_FAILED, user, step="enrolment")
     if AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists():
         raise PermissionDenied
+    keys = throttling.keys_for(user.get_username())
+    charge = _attempt(keys, Action.SECOND_FACTOR_FAILED, user, step="enrolment")
     device = authenticator_pending(user=user)
     device_wait = _device_wait([device])
     if device_wait:
+        _failure(charge, Action.SECOND_FACTOR_FAILED, user, reason="device_throttled")
         raise TooManyAttempts(device_wait)
     # Verified outside the transaction below, so that a wrong code is still
     # counted when the error rolls the transaction back.
     if not device.verify_token(token):
-        _failure(keys, Action.SECOND_FACTOR_FAILED, user, reason="enrolment")
+        _failure(charge, Action.SECOND_FACTOR_FAILED, user, reason="enrolment")
         raise ValidationError(
             _("The code is not right. Check the time on your phone and type the newest code.")
         )
@@ -502,10 +508,11 @@ def password_change(*, user: User, old_password: str, new_password: str) -> None
     current password is not checked (TooManyAttempts).
     """
     keys = throttling.keys_for(user.get_username())
-    _refuse_while_waiting(keys, Action.SIGN_IN_FAILED, user, step="password_change")
+    charge = _attempt(keys, Action.SIGN_IN_FAILED, user, step="password_change")
     if not user.check_password(old_password):
-        _failure(keys, Action.SIGN_IN_FAILED, user, reason="password", step="password_change")
+        _failure(charge, Action.SIGN_IN_FAILED, user, reason="password", step="password_change")
         raise ValidationError({"old_password": _("The current password is not right.")})
+    throttling.refund(keys)
     if old_password == new_password:
         raise ValidationError({"new_password": _("Choose a password different from the old one.")})
     validate_password(new_password, user)

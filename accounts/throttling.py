@@ -73,22 +73,6 @@ def keys_for(username: str) -> Keys:
     )
 
 
-def seconds_to_wait(keys: Keys, now: datetime | None = None) -> int:
-    """Whole seconds before the next attempt under `keys` may be checked; 0 when it may now."""
-    now = now or timezone.now()
-    blocked_until = (
-        SignInThrottle.objects.filter(
-            client=keys.client, account__in=[keys.account, ""], blocked_until__gt=now
-        )
-        .order_by("-blocked_until")
-        .values_list("blocked_until", flat=True)
-        .first()
-    )
-    if blocked_until is None:
-        return 0
-    return max(1, int((blocked_until - now).total_seconds() + 0.999))
-
-
 def delay_after(failures: int, free_tries: int) -> timedelta:
     """The wait after `failures` failures under a key that allows `free_tries`."""
     if failures < free_tries:
@@ -98,21 +82,36 @@ def delay_after(failures: int, free_tries: int) -> timedelta:
     return min(timedelta(seconds=seconds), longest)
 
 
-def failure_count(keys: Keys) -> list[str]:
-    """Count a failure under both keys; returns the scopes ("account", "client") whose
-    delays start with this failure."""
+@dataclass(frozen=True)
+class Charge:
+    seconds_to_wait: int
+    delays_started: tuple[str, ...] = ()
+
+
+def charge(keys: Keys) -> Charge:
+    """Count the attempt as a failure before its password or code is checked.
+
+    Refuses (`seconds_to_wait` > 0, nothing counted) while either key waits.
+    Counting first, under the rows' locks, is what stops a burst of parallel
+    tries from all passing the check before any of them is counted; the
+    caller gives the try back with refund() or success() when it was right.
+    `delays_started` names the keys ("account", "client") whose free tries
+    this attempt uses up, should it fail.
+    """
     now = timezone.now()
-    started = []
     with transaction.atomic():
-        for scope, account, free_tries in (
-            ("account", keys.account, settings.MBROJTJE_SIGN_IN_FREE_TRIES),
-            ("client", "", settings.MBROJTJE_SIGN_IN_CLIENT_FREE_TRIES),
-        ):
-            row, _created = SignInThrottle.objects.get_or_create(
-                account=account, client=keys.client, defaults={"counted_at": now}
+        rows = [
+            (scope, _locked_row(account, keys.client, now), free_tries)
+            for scope, account, free_tries in (
+                ("account", keys.account, settings.MBROJTJE_SIGN_IN_FREE_TRIES),
+                ("client", "", settings.MBROJTJE_SIGN_IN_CLIENT_FREE_TRIES),
             )
-            # Locked and read again: two failures at once, on two servers, must both count.
-            row = SignInThrottle.objects.select_for_update().get(pk=row.pk)
+        ]
+        waits = [row.blocked_until - now for _scope, row, _free in rows if _waiting(row, now)]
+        if waits:
+            return Charge(seconds_to_wait=max(1, int(max(waits).total_seconds() + 0.999)))
+        started = []
+        for scope, row, free_tries in rows:
             row.failures = _after_forgiving(row, now) + 1
             row.counted_at = now
             delay = delay_after(row.failures, free_tries)
@@ -121,7 +120,19 @@ def failure_count(keys: Keys) -> list[str]:
             if row.failures == free_tries:
                 started.append(scope)
         SignInThrottle.objects.filter(counted_at__lt=now - FORGET_AFTER).delete()
-    return started
+    return Charge(seconds_to_wait=0, delays_started=tuple(started))
+
+
+def _locked_row(account: str, client: str, now: datetime) -> SignInThrottle:
+    row, _created = SignInThrottle.objects.get_or_create(
+        account=account, client=client, defaults={"counted_at": now}
+    )
+    # Locked and read again: two tries at once, on two servers, must both count.
+    return SignInThrottle.objects.select_for_update().get(pk=row.pk)
+
+
+def _waiting(row: SignInThrottle, now: datetime) -> bool:
+    return row.blocked_until is not None and row.blocked_until > now
 
 
 def _after_forgiving(row: SignInThrottle, now: datetime) -> int:
@@ -130,8 +141,24 @@ def _after_forgiving(row: SignInThrottle, now: datetime) -> int:
     return max(0, row.failures - forgiven)
 
 
+def refund(keys: Keys, *, accounts: bool = True) -> None:
+    """Give back a charged attempt whose password or code was right.
+
+    The keys were not waiting when it was charged, so they are not afterwards.
+    """
+    with transaction.atomic():
+        for row in SignInThrottle.objects.select_for_update().filter(
+            client=keys.client, account__in=[keys.account, ""] if accounts else [""]
+        ):
+            row.failures = max(0, row.failures - 1)
+            row.blocked_until = None
+            row.save()
+
+
 def success(keys: Keys) -> None:
-    """A completed sign-in clears its own (account, client) key, and no other."""
+    """A completed sign-in: the attempt is given back, and its own (account, client) key
+    is cleared. No other client's key is touched, nor the client-wide one."""
+    refund(keys, accounts=False)
     SignInThrottle.objects.filter(account=keys.account, client=keys.client).delete()
 
 

@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.test import Client
@@ -227,3 +228,31 @@ def test_wrong_current_passwords_on_the_password_page_count(worker, few_tries):
     assert worker.check_password(PASSWORD)
     # The same count as signing in from this client.
     assert sign_in(Client(), worker.username, PASSWORD).status_code == 429
+
+
+def test_an_attempt_is_counted_before_its_password_is_checked(worker, few_tries):
+    # Parallel tries must not all pass the check before any of them is counted.
+    counted_while_checking = []
+
+    def authenticate(request, **credentials):
+        counted_while_checking.append(
+            SignInThrottle.objects.get(account=throttling.account_key("pmf.dr")).failures
+        )
+
+    with mock.patch("accounts.services.authenticate", authenticate):
+        sign_in(Client(REMOTE_ADDR=ATTACKER), worker.username)
+
+    assert counted_while_checking == [1]
+
+
+def test_a_right_password_at_the_last_free_try_leaves_no_wait(worker, few_tries):
+    device = enrolled(worker)
+    client = Client(REMOTE_ADDR=OWNER)
+    sign_in(client, worker.username)
+    sign_in(client, worker.username)
+
+    assert sign_in(client, worker.username, PASSWORD).status_code == 302
+    response = client.post("/accounts/second-factor/", {"token": totp_code(device)})
+
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
