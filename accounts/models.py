@@ -194,6 +194,7 @@ class SignInThrottle(models.Model):
     account = models.CharField(max_length=64, blank=True)
     client = models.CharField(max_length=64)
     failures = models.PositiveIntegerField(default=0)
+    # The clock of forgiving: failures are forgiven one per interval run since.
     counted_at = models.DateTimeField(default=timezone.now, db_index=True)
     blocked_until = models.DateTimeField(null=True, blank=True)
 

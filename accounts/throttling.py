@@ -112,8 +112,8 @@ def charge(keys: Keys) -> Charge:
             return Charge(seconds_to_wait=max(1, int(max(waits).total_seconds() + 0.999)))
         started = []
         for scope, row, free_tries in rows:
-            row.failures = _after_forgiving(row, now) + 1
-            row.counted_at = now
+            _forgive(row, now)
+            row.failures += 1
             delay = delay_after(row.failures, free_tries)
             row.blocked_until = now + delay if delay else None
             row.save()
@@ -135,10 +135,17 @@ def _waiting(row: SignInThrottle, now: datetime) -> bool:
     return row.blocked_until is not None and row.blocked_until > now
 
 
-def _after_forgiving(row: SignInThrottle, now: datetime) -> int:
+def _forgive(row: SignInThrottle, now: datetime) -> None:
+    """One failure forgiven for every MBROJTJE_SIGN_IN_FORGIVE_MINUTES on the row's clock.
+
+    The clock keeps the part of an interval already run: an office whose right
+    sign-ins come every few minutes must still see its old typing mistakes
+    forgiven.
+    """
     every = timedelta(minutes=settings.MBROJTJE_SIGN_IN_FORGIVE_MINUTES)
-    forgiven = (now - row.counted_at) // every
-    return max(0, row.failures - forgiven)
+    intervals = (now - row.counted_at) // every
+    row.failures = max(0, row.failures - intervals)
+    row.counted_at = now if row.failures == 0 else row.counted_at + intervals * every
 
 
 def refund(keys: Keys, *, accounts: bool = True) -> None:

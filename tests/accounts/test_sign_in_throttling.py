@@ -5,6 +5,7 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
@@ -256,3 +257,14 @@ def test_a_right_password_at_the_last_free_try_leaves_no_wait(worker, few_tries)
 
     assert response.status_code == 302
     assert client.get("/").status_code == 200
+
+
+def test_frequent_right_sign_ins_do_not_postpone_forgiving(worker, other_worker, few_tries):
+    office = Client(REMOTE_ADDR=OWNER)
+    sign_in(office, "emer.gabim")
+    for _ in range(2):
+        # Forty minutes pass, and a colleague signs in from the same office.
+        SignInThrottle.objects.update(counted_at=F("counted_at") - timedelta(minutes=40))
+        sign_in(Client(REMOTE_ADDR=OWNER), other_worker.username, PASSWORD)
+
+    assert SignInThrottle.objects.get(account="").failures == 0
