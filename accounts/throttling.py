@@ -124,11 +124,17 @@ def charge(keys: Keys) -> Charge:
 
 
 def _locked_row(account: str, client: str, now: datetime) -> SignInThrottle:
-    row, _created = SignInThrottle.objects.get_or_create(
-        account=account, client=client, defaults={"counted_at": now}
-    )
     # Locked and read again: two tries at once, on two servers, must both count.
-    return SignInThrottle.objects.select_for_update().get(pk=row.pk)
+    # Another attempt's clean-up (or an administrator's unlock) may delete the
+    # row in between: then it is made anew.
+    for _try in range(3):
+        SignInThrottle.objects.get_or_create(
+            account=account, client=client, defaults={"counted_at": now}
+        )
+        row = SignInThrottle.objects.select_for_update().filter(account=account, client=client)
+        if (found := row.first()) is not None:
+            return found
+    raise SignInThrottle.DoesNotExist("A sign-in throttle row kept disappearing.")
 
 
 def _waiting(row: SignInThrottle, now: datetime) -> bool:
