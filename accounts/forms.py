@@ -39,6 +39,14 @@ class EnrolForm(forms.Form):
     )
 
 
+class PasswordConfirmForm(forms.Form):
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+
+
 class PasswordChangeForm(forms.Form):
     old_password = forms.CharField(
         label=_("Current password"),

@@ -2,6 +2,7 @@ import time
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
@@ -92,24 +93,38 @@ class LanguageMiddleware:
 
 
 class SlidingSessionMiddleware:
-    """A session ends after MBROJTJE_SESSION_IDLE_MINUTES without a request.
+    """A session ends after MBROJTJE_SESSION_IDLE_MINUTES without a request, and
+    MBROJTJE_SESSION_MAX_HOURS after signing in however active it is.
 
-    Each request pushes the end back, but the session row is rewritten at most
-    once a minute rather than at every request (three statements a page): the
-    idle limit is kept to within a minute. Runs after SessionMiddleware.
+    Each request pushes the idle end back, but the session row is rewritten at
+    most once a minute rather than at every request (three statements a page):
+    the idle limit is kept to within a minute. The absolute limit counts from
+    the time the sign-in page stored; a signed-in session without it (from
+    before this limit existed) ends at once. Runs after SessionMiddleware and
+    before AuthenticationMiddleware, so an ended session has no user.
     """
 
     KEY = "_active_at"
+    SIGNED_IN_KEY = "_signed_in_at"
     EVERY_SECONDS = 60
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
         session = request.session
+        if session.get(SESSION_KEY) is not None:
+            signed_in_at = session.get(self.SIGNED_IN_KEY, 0)
+            if time.time() - signed_in_at >= settings.MBROJTJE_SESSION_MAX_HOURS * 3600:
+                session.flush()
+        response = self.get_response(request)
         if session.session_key and not session.is_empty():
             now = int(time.time())
             if now - session.get(self.KEY, 0) >= self.EVERY_SECONDS:
                 session[self.KEY] = now
         return response
+
+    @classmethod
+    def signed_in(cls, request) -> None:
+        """Start the absolute lifetime of the session: called when the password is accepted."""
+        request.session[cls.SIGNED_IN_KEY] = int(time.time())

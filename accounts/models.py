@@ -136,8 +136,6 @@ class User(AbstractUser):
         related_name="members",
         verbose_name=_("institution"),
     )
-    failed_sign_in_count = models.PositiveSmallIntegerField(default=0, editable=False)
-    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True, editable=False)
     # When a second person (or the platform) confirmed the current address.
     # Activation and reset links go only to a confirmed address, never to one
     # younger than its confirmation: whoever controls the address controls the account.
@@ -148,10 +146,8 @@ class User(AbstractUser):
     # administrator saving an older form is refused instead of overwriting.
     version = models.PositiveIntegerField(default=1, editable=False)
 
-    # The password hash and sign-in counters are not history worth keeping.
-    history = HistoricalRecords(
-        excluded_fields=["password", "last_login", "failed_sign_in_count", "locked_until"]
-    )
+    # The password hash is not history worth keeping.
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     class Meta:
         verbose_name = _("account")
@@ -181,12 +177,33 @@ class User(AbstractUser):
             return set()
         return set().union(*(ROLE_PERMISSIONS.get(role, frozenset()) for role in self.roles))
 
-    def is_locked(self, now=None) -> bool:
-        return self.locked_until is not None and self.locked_until > (now or timezone.now())
-
     def get_role_display(self) -> str:
         labels = dict(Role.choices)
         return ", ".join(str(labels[role]) for role in sorted(self.roles) if role in labels)
+
+
+class SignInThrottle(models.Model):
+    """Failed sign-in attempts under one key: an account as typed from one client, or
+    one client whatever the account (`account` empty). See accounts/throttling.py.
+
+    Both keys are blind indexes: people type passwords into the username box, and
+    the table must not keep them, nor the addresses of the clients.
+    """
+
+    account = models.CharField(max_length=64, blank=True)
+    client = models.CharField(max_length=64)
+    failures = models.PositiveIntegerField(default=0)
+    # The clock of forgiving: failures are forgiven one per interval run since.
+    counted_at = models.DateTimeField(default=timezone.now, db_index=True)
+    blocked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "client"], name="sign_in_throttle_unique")
+        ]
+
+    def __str__(self):
+        return f"sign-in throttle {self.pk}"
 
 
 class RoleAssignment(models.Model):

@@ -4,7 +4,7 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
@@ -14,7 +14,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from audit.models import Action
 from audit.services import record
 from encryption.blind_index import blind_index
 
+from . import throttling
 from .models import (
     BACKUP_CODE_PURPOSE,
     ActivationLink,
@@ -48,30 +49,22 @@ from .roles import (
 )
 
 
-class AccountLocked(Exception):
-    """Too many wrong passwords or codes: the account waits until `until`."""
-
-    def __init__(self, until: datetime):
-        self.until = until
-        local = timezone.localtime(until)
-        super().__init__(
-            _(
-                "Too many wrong attempts. The account is locked until %(time)s. Try again "
-                "later or ask the administrator of your municipality to unlock it."
-            )
-            % {"time": local.strftime("%H:%M")}
-        )
-
-
-class SecondFactorThrottled(Exception):
-    """Wrong codes in a row: the devices wait a few seconds before the next try."""
+class TooManyAttempts(Exception):
+    """Failed attempts from this client: the next one waits `seconds`, unchecked until then."""
 
     def __init__(self, seconds: int):
         self.seconds = seconds
         super().__init__(
-            _("Too many wrong codes in a row: wait %(seconds)d seconds and try again.")
-            % {"seconds": seconds}
+            _("Too many failed attempts. Wait %(wait)s and try again.")
+            % {"wait": _duration(seconds)}
         )
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 60:
+        return ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
+    minutes = (seconds + 59) // 60
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
 class StaleEdit(Exception):
@@ -121,74 +114,97 @@ def signed_out(*, user: User) -> None:
 
 
 def sign_in_check_password(*, request, username: str, password: str) -> User | None:
-    """The user whose password this is, or None; refuses a locked account without checking."""
+    """The user whose password this is, or None.
+
+    While the client must wait after failures on this name (or on any name),
+    refuses with TooManyAttempts without checking the password. A name that
+    does not exist takes the same path, the same queries and the same answers
+    as one that does (Django's backend runs the hasher for it too).
+    """
+    keys = throttling.keys_for(username)
     user = User.objects.filter(username=username).first()
-    if user is not None and user.is_locked():
-        _account_event(Action.SIGN_IN_FAILED, user, reason="locked")
-        raise AccountLocked(user.locked_until)
+    charge = _attempt(keys, Action.SIGN_IN_FAILED, user)
     authenticated = authenticate(request, username=username, password=password)
     if authenticated is None:
         # Which username was typed is not kept: it may be a password typed in the wrong box.
-        _account_event(
-            Action.SIGN_IN_FAILED, user, reason="password" if user else "unknown_account"
-        )
-        if user is not None and user.is_active:
-            _count_failure(user)
+        reason = "password" if user else "unknown_account"
+        _failure(charge, Action.SIGN_IN_FAILED, user, reason=reason)
         return None
+    # The password alone clears nothing: wrong codes after it keep counting.
+    throttling.refund(keys)
     signed_in(user=authenticated, factor="password")
     return authenticated
+
+
+def _attempt(keys, action: str, user: User | None, **detail) -> throttling.Charge:
+    """Count an attempt before checking it; refuse it unchecked while its client waits."""
+    charge = throttling.charge(keys)
+    if charge.seconds_to_wait:
+        _account_event(action, user, reason="throttled", **detail)
+        raise TooManyAttempts(charge.seconds_to_wait)
+    return charge
+
+
+def _failure(charge: throttling.Charge, action: str, user: User | None, **detail) -> None:
+    """Record a failed attempt (already counted); the event of a delay that starts raises
+    the officer's flag of repeated failed sign-ins."""
+    _account_event(action, user, **detail)
+    for scope in charge.delays_started:
+        _account_event(Action.LOCKED_OUT, user, scope=scope)
+
+
+def password_confirm(*, user: User, password: str) -> None:
+    """Check the signed-in user's password again before a sensitive change.
+
+    Refuses with ValidationError (a failure for the throttle) or TooManyAttempts.
+    """
+    keys = throttling.keys_for(user.get_username())
+    charge = _attempt(keys, Action.SIGN_IN_FAILED, user, step="confirmation")
+    if not user.check_password(password):
+        _failure(charge, Action.SIGN_IN_FAILED, user, reason="password", step="confirmation")
+        raise ValidationError({"password": _("The password is not right.")})
+    throttling.refund(keys)
+    signed_in(user=user, factor="password_confirmation")
 
 
 def second_factor_verify(*, user: User, token: str):
     """The confirmed device that accepts `token` (authenticator code or backup code), or None.
 
-    A wrong code counts towards the lock-out like a wrong password.
+    A wrong code is a failed attempt like a wrong password, under the same keys;
+    django-otp's waiting time of each device applies besides. A right code
+    clears this client's failures on the account.
     """
-    if user.is_locked():
-        raise AccountLocked(user.locked_until)
+    keys = throttling.keys_for(user.get_username())
+    charge = _attempt(keys, Action.SECOND_FACTOR_FAILED, user)
     token = (token or "").strip()
     candidates = []
     if token.replace(" ", "").isdigit():
         candidates = list(AuthenticatorDevice.objects.filter(user=user, confirmed=True))
     elif normalise_backup_code(token):
         candidates = list(BackupCodeDevice.objects.filter(user=user, confirmed=True))
-    try:
-        _refuse_while_throttled(candidates)
-    except SecondFactorThrottled:
-        # A try while the devices wait still counts towards the lock-out.
-        _account_event(Action.SECOND_FACTOR_FAILED, user, reason="throttled")
-        _count_failure(user)
-        raise
+    device_wait = _device_wait(candidates)
+    if device_wait:
+        # A try while the devices wait still counts.
+        _failure(charge, Action.SECOND_FACTOR_FAILED, user, reason="device_throttled")
+        raise TooManyAttempts(device_wait)
     for device in candidates:
         if device.verify_token(token):
-            User.objects.filter(pk=user.pk).update(failed_sign_in_count=0)
+            throttling.success(keys)
             signed_in(user=user, factor=type(device).__name__)
             return device
-    _account_event(Action.SECOND_FACTOR_FAILED, user)
-    _count_failure(user)
+    _failure(charge, Action.SECOND_FACTOR_FAILED, user)
     return None
 
 
-def _refuse_while_throttled(devices) -> None:
+def _device_wait(devices) -> int:
     # django-otp makes a device wait longer after each wrong code; say so rather
     # than calling a right code wrong.
     for device in devices:
         allowed, details = device.verify_is_allowed()
         if not allowed and details.get("locked_until"):
             seconds = (details["locked_until"] - timezone.now()).total_seconds()
-            raise SecondFactorThrottled(max(1, int(seconds + 0.999)))
-
-
-def _count_failure(user: User) -> None:
-    # update() on purpose: counters are not history, and two failures at once
-    # must both count.
-    User.objects.filter(pk=user.pk).update(failed_sign_in_count=F("failed_sign_in_count") + 1)
-    user.refresh_from_db(fields=["failed_sign_in_count", "locked_until"])
-    if user.failed_sign_in_count >= settings.MBROJTJE_LOCKOUT_THRESHOLD:
-        until = timezone.now() + timedelta(minutes=settings.MBROJTJE_LOCKOUT_MINUTES)
-        User.objects.filter(pk=user.pk).update(failed_sign_in_count=0, locked_until=until)
-        _account_event(Action.LOCKED_OUT, user, until=until.isoformat())
-        raise AccountLocked(until)
+            return max(1, int(seconds + 0.999))
+    return 0
 
 
 # --- Second factor ------------------------------------------------------------
@@ -206,19 +222,21 @@ def authenticator_confirm(*, user: User, token: str) -> tuple[AuthenticatorDevic
     """Confirm the pending authenticator with a code from it; returns it and fresh backup codes.
 
     Refuses when the user already has a confirmed authenticator (a reset by the
-    municipal administrator comes first). A wrong code counts towards the lock-out.
+    municipal administrator comes first). A wrong code is a failed attempt.
     """
-    if user.is_locked():
-        raise AccountLocked(user.locked_until)
     if AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists():
         raise PermissionDenied
+    keys = throttling.keys_for(user.get_username())
+    charge = _attempt(keys, Action.SECOND_FACTOR_FAILED, user, step="enrolment")
     device = authenticator_pending(user=user)
-    _refuse_while_throttled([device])
+    device_wait = _device_wait([device])
+    if device_wait:
+        _failure(charge, Action.SECOND_FACTOR_FAILED, user, reason="device_throttled")
+        raise TooManyAttempts(device_wait)
     # Verified outside the transaction below, so that a wrong code is still
     # counted when the error rolls the transaction back.
     if not device.verify_token(token):
-        _account_event(Action.SECOND_FACTOR_FAILED, user, reason="enrolment")
-        _count_failure(user)
+        _failure(charge, Action.SECOND_FACTOR_FAILED, user, reason="enrolment")
         raise ValidationError(
             _("The code is not right. Check the time on your phone and type the newest code.")
         )
@@ -226,7 +244,7 @@ def authenticator_confirm(*, user: User, token: str) -> tuple[AuthenticatorDevic
         device.confirmed = True
         device.save()
         AuthenticatorDevice.objects.filter(user=user, confirmed=False).delete()
-        User.objects.filter(pk=user.pk).update(failed_sign_in_count=0)
+        throttling.success(keys)
         signed_in(user=user, factor="enrolment")
         return device, backup_codes_replace(user=user)
 
@@ -544,9 +562,10 @@ def account_credentials_reset(*, by: User, account: User, reason: str) -> Activa
 
 @transaction.atomic
 def account_unlock(*, by: User, account: User) -> None:
-    """End a lock-out, and the waiting time of the account's devices."""
+    """End the waiting after failed sign-ins on the account, from every client, and the
+    waiting time of its devices. The waiting of a client across accounts stays."""
     _require_manager_of(by, account)
-    User.objects.filter(pk=account.pk).update(locked_until=None, failed_sign_in_count=0)
+    throttling.account_clear(account.get_username())
     for model in (AuthenticatorDevice, BackupCodeDevice):
         model.objects.filter(user=account).update(
             throttling_failure_count=0, throttling_failure_timestamp=None
@@ -558,9 +577,17 @@ def account_unlock(*, by: User, account: User) -> None:
 
 
 def password_change(*, user: User, old_password: str, new_password: str) -> None:
-    """Replace one's own password; the old one must be given and the new one pass the validators."""
+    """Replace one's own password; the old one must be given and the new one pass the validators.
+
+    A wrong current password is a failed attempt; while the client waits the
+    current password is not checked (TooManyAttempts).
+    """
+    keys = throttling.keys_for(user.get_username())
+    charge = _attempt(keys, Action.SIGN_IN_FAILED, user, step="password_change")
     if not user.check_password(old_password):
+        _failure(charge, Action.SIGN_IN_FAILED, user, reason="password", step="password_change")
         raise ValidationError({"old_password": _("The current password is not right.")})
+    throttling.refund(keys)
     if old_password == new_password:
         raise ValidationError({"new_password": _("Choose a password different from the old one.")})
     validate_password(new_password, user)
@@ -756,9 +783,8 @@ def account_activate(*, link: ActivationLink, password: str) -> User:
         link.used_at = timezone.now()
         link.save(update_fields=["used_at"])
         account.set_password(password)
-        account.failed_sign_in_count = 0
-        account.locked_until = None
         account.save()
+        throttling.account_clear(account.get_username())
         # Whatever second factor was left (none after a reset) must not outlive the link.
         AuthenticatorDevice.objects.filter(user=account).delete()
         BackupCodeDevice.objects.filter(user=account).delete()

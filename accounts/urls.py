@@ -13,6 +13,7 @@ urlpatterns = [
     path("me/", views.profile, name="profile"),
     path("me/backup-codes/", views.backup_codes_new, name="backup_codes_new"),
     path("me/password/", views.password_change, name="password_change"),
+    path("me/confirm-password/", views.password_confirm, name="password_confirm"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notifications_mark_all_read, name="notifications_mark_read"),
     path("notifications/<uuid:pk>/", views.notification_open, name="notification_open"),

@@ -14,19 +14,22 @@ from django_otp import login as otp_login
 from audit.models import Action
 from audit.services import record
 
-from . import notifications, services
+from . import notifications, recent_auth, services, throttling
 from .forms import (
     AccountCreateForm,
     AccountUpdateForm,
     ActivationForm,
     EnrolForm,
     PasswordChangeForm,
+    PasswordConfirmForm,
     ReasonForm,
     SecondFactorForm,
     SignInForm,
 )
+from .middleware import SlidingSessionMiddleware
 from .models import AuthenticatorDevice
 from .notifications import notifications_for
+from .recent_auth import recent_password_required
 from .selectors import (
     accounts_managed_by,
     activation_link_latest,
@@ -49,6 +52,7 @@ def sign_in(request):
     if request.user.is_authenticated and request.user.is_verified():
         return redirect("home")
     form = SignInForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             user = services.sign_in_check_password(
@@ -56,17 +60,23 @@ def sign_in(request):
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password"],
             )
-        except services.AccountLocked as locked:
-            form.add_error(None, str(locked))
+        except services.TooManyAttempts as waiting:
+            form.add_error(None, str(waiting))
+            status = 429
         else:
             if user is None:
                 form.add_error(None, _("The username or the password is not right."))
             else:
                 auth.login(request, user)
+                SlidingSessionMiddleware.signed_in(request)
+                recent_auth.password_checked(request)
                 request.session["after_second_factor"] = _safe_next(request, "")
                 return redirect("accounts:second_factor")
     return render(
-        request, "accounts/sign_in.html", {"form": form, "next": request.GET.get("next", "")}
+        request,
+        "accounts/sign_in.html",
+        {"form": form, "next": request.GET.get("next", "")},
+        status=status,
     )
 
 
@@ -78,10 +88,11 @@ def sign_out(request):
     return redirect("accounts:sign_in")
 
 
-def _signed_out_locked(request, locked):
-    auth.logout(request)
-    messages.error(request, str(locked))
-    return redirect("accounts:sign_in")
+def _verified(request, device) -> None:
+    otp_login(request, device)
+    # A new key for the fully signed-in session: a key seen before the second
+    # factor (or planted in the browser) is worth nothing afterwards.
+    request.session.cycle_key()
 
 
 @sensitive_post_parameters("token")
@@ -95,15 +106,13 @@ def second_factor(request):
     if request.method == "POST" and form.is_valid():
         try:
             device = services.second_factor_verify(user=user, token=form.cleaned_data["token"])
-        except services.AccountLocked as locked:
-            return _signed_out_locked(request, locked)
-        except services.SecondFactorThrottled as throttled:
-            form.add_error("token", str(throttled))
+        except services.TooManyAttempts as waiting:
+            form.add_error("token", str(waiting))
         else:
             if device is None:
                 form.add_error("token", _("The code is not right."))
             else:
-                otp_login(request, device)
+                _verified(request, device)
                 target = request.session.pop("after_second_factor", "") or "home"
                 return redirect(target)
     return render(request, "accounts/second_factor.html", {"form": form})
@@ -114,20 +123,25 @@ def enrol(request):
     user = request.user
     if user.is_verified() or AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists():
         return redirect("accounts:second_factor")
+    if not recent_auth.password_recent(request, minutes=recent_auth.ENROLMENT_MINUTES):
+        # After an administrator's reset, a session whose password was typed
+        # hours ago lands here: whoever sits at that browser must not enrol
+        # their own phone without the password.
+        auth.logout(request)
+        messages.info(request, _("For your safety, sign in again to set up the app."))
+        return redirect("accounts:sign_in")
     form = EnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             device, codes = services.authenticator_confirm(
                 user=user, token=form.cleaned_data["token"]
             )
-        except services.AccountLocked as locked:
-            return _signed_out_locked(request, locked)
-        except services.SecondFactorThrottled as throttled:
-            form.add_error("token", str(throttled))
+        except services.TooManyAttempts as waiting:
+            form.add_error("token", str(waiting))
         except ValidationError as error:
             form.add_error("token", error)
         else:
-            otp_login(request, device)
+            _verified(request, device)
             # Shown once in this response, never stored in clear.
             return render(request, "accounts/backup_codes.html", {"codes": codes, "new": True})
     device = services.authenticator_pending(user=user)
@@ -195,11 +209,33 @@ def activate(request):
         else:
             # The password just chosen is the first factor, as if typed at sign-in.
             auth.login(request, account, backend="accounts.backends.PasswordBackend")
+            SlidingSessionMiddleware.signed_in(request)
+            recent_auth.password_checked(request)
             services.signed_in(user=account, factor="activation_link")
             request.session.pop(ACTIVATION_SESSION_KEY, None)
             return redirect("accounts:enrol")
     return _no_referrer(
         render(request, "accounts/activate.html", {"form": form, "account": link.account})
+    )
+
+
+@sensitive_post_parameters("password")
+def password_confirm(request):
+    form = PasswordConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_confirm(user=request.user, password=form.cleaned_data["password"])
+        except services.TooManyAttempts as waiting:
+            form.add_error(None, str(waiting))
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            recent_auth.password_checked(request)
+            return redirect(_safe_next(request, "accounts:profile"))
+    return render(
+        request,
+        "accounts/password_confirm.html",
+        {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")},
     )
 
 
@@ -212,6 +248,7 @@ def profile(request):
 
 
 @require_POST
+@recent_password_required(come_back_to="accounts:profile")
 def backup_codes_new(request):
     codes = services.backup_codes_replace(user=request.user)
     return render(request, "accounts/backup_codes.html", {"codes": codes, "new": False})
@@ -227,10 +264,13 @@ def password_change(request):
                 old_password=form.cleaned_data["old_password"],
                 new_password=form.cleaned_data["new_password"],
             )
+        except services.TooManyAttempts as waiting:
+            form.add_error(None, str(waiting))
         except ValidationError as error:
             _add_service_errors(form, error, field_of_list_errors="new_password")
         else:
             update_session_auth_hash(request, request.user)
+            recent_auth.password_checked(request)
             messages.success(request, _("Your password has been changed."))
             return redirect("home")
     return render(request, "accounts/password_change.html", {"form": form})
@@ -325,6 +365,11 @@ def manage_detail(request, pk):
         request,
         "accounts/manage_detail.html",
         {"account": account, "form": form, "link": activation_link_latest(account)},
+        {
+            "account": account,
+            "form": form,
+            "sign_in_delayed": throttling.account_delayed(account.get_username()),
+        },
     )
 
 

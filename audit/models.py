@@ -33,7 +33,8 @@ class Action(models.TextChoices):
     SIGNED_OUT = "signed_out", _("Signed out")
     SIGN_IN_FAILED = "sign_in_failed", _("Failed sign-in")
     SECOND_FACTOR_FAILED = "second_factor_failed", _("Failed second factor")
-    LOCKED_OUT = "locked_out", _("Account locked out")
+    # The value predates the delays: accounts are no longer locked, a client waits.
+    LOCKED_OUT = "locked_out", _("Sign-in attempts delayed")
     ACCOUNT_ADMINISTERED = "account_administered", _("Administered an account")
     # The audit trail's own use
     FLAG_REVIEWED = "flag_reviewed", _("Reviewed a flag")

@@ -161,9 +161,9 @@ def _flags_for(event: AuditEvent) -> list[str]:
         if _refused_often(event):
             flags.append(FlagKind.REFUSED_ACCESS)
         return flags
-    if event.action == Action.LOCKED_OUT or (
-        event.action == Action.SIGN_IN_FAILED and _repeated_failures(event)
-    ):
+    # Written by accounts.services when the failures of a client (on one account or
+    # across accounts) reach the free tries and its attempts start to wait.
+    if event.action == Action.LOCKED_OUT:
         flags.append(FlagKind.FAILED_SIGN_INS)
     if event.action not in CASE_READS or event.actor_id is None:
         return flags
@@ -178,18 +178,6 @@ def _flags_for(event: AuditEvent) -> list[str]:
     if event.action == Action.CASE_VIEWED and _opening_many_cases(event):
         flags.append(FlagKind.MANY_CASES)
     return flags
-
-
-def _repeated_failures(event: AuditEvent) -> bool:
-    """The failures from this address reach the lock-out threshold (names unknown to us too)."""
-    if not event.ip_address:
-        return False
-    since = event.occurred_at - timedelta(minutes=settings.MBROJTJE_LOCKOUT_MINUTES)
-    failures = AuditEvent.objects.filter(
-        action=Action.SIGN_IN_FAILED, ip_address=event.ip_address, occurred_at__gte=since
-    )
-    # Raise once when the threshold is reached, not again for each further failure.
-    return failures.count() == settings.MBROJTJE_LOCKOUT_THRESHOLD
 
 
 def _opening_many_cases(event: AuditEvent) -> bool:

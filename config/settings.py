@@ -216,19 +216,34 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Failed passwords and second-factor codes count together; past the threshold
-# the account is locked for a while.
-MBROJTJE_LOCKOUT_THRESHOLD = env_int("MBROJTJE_LOCKOUT_THRESHOLD", 5)
-MBROJTJE_LOCKOUT_MINUTES = env_int("MBROJTJE_LOCKOUT_MINUTES", 15)
+# Failed passwords and second-factor codes make the next try wait, never lock
+# an account: per account and client after the free tries, per client across
+# accounts after more; 1 s, 2 s, 4 s … up to the maximum. One failure is
+# forgiven every so many minutes (accounts/throttling.py, docs/security.md).
+for _gone in ("MBROJTJE_LOCKOUT_THRESHOLD", "MBROJTJE_LOCKOUT_MINUTES"):
+    if env(_gone).strip():
+        raise ImproperlyConfigured(
+            f"{_gone} is no longer read: accounts are not locked any more, failed sign-ins "
+            "make the next try wait (MBROJTJE_SIGN_IN_* in .env.example). Remove it."
+        )
+del _gone
+MBROJTJE_SIGN_IN_FREE_TRIES = env_int("MBROJTJE_SIGN_IN_FREE_TRIES", 5)
+MBROJTJE_SIGN_IN_CLIENT_FREE_TRIES = env_int("MBROJTJE_SIGN_IN_CLIENT_FREE_TRIES", 20)
+MBROJTJE_SIGN_IN_MAX_DELAY_MINUTES = env_int("MBROJTJE_SIGN_IN_MAX_DELAY_MINUTES", 15)
+MBROJTJE_SIGN_IN_FORGIVE_MINUTES = env_int("MBROJTJE_SIGN_IN_FORGIVE_MINUTES", 60)
+# New backup codes and a new password need the password typed this recently.
+MBROJTJE_RECENT_AUTH_MINUTES = env_int("MBROJTJE_RECENT_AUTH_MINUTES", 5)
 MBROJTJE_BACKUP_CODE_COUNT = 10
 
 OTP_TOTP_ISSUER = env("MBROJTJE_OTP_ISSUER", "Mbrojtje")
 OTP_TOTP_THROTTLE_FACTOR = 1
 
 # Sessions end after inactivity (sliding window, kept to the minute by
-# accounts.middleware.SlidingSessionMiddleware) and when the browser closes.
+# accounts.middleware.SlidingSessionMiddleware), when the browser closes, and
+# MBROJTJE_SESSION_MAX_HOURS after signing in whatever the activity.
 SESSION_IDLE_MINUTES = env_int("MBROJTJE_SESSION_IDLE_MINUTES", 30)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+MBROJTJE_SESSION_MAX_HOURS = env_int("MBROJTJE_SESSION_MAX_HOURS", 12)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -246,6 +261,11 @@ HTTPS = env_bool("MBROJTJE_HTTPS", default=not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
+# __Host-: the browser takes the cookie only from this host, over HTTPS, for
+# every path, so a sibling subdomain cannot plant or overwrite it. The prefix
+# needs Secure, hence plain names over http in development.
+SESSION_COOKIE_NAME = "__Host-sessionid" if HTTPS else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if HTTPS else "csrftoken"
 SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS

@@ -408,10 +408,10 @@ def seed_activity(municipality, *, visitor=None) -> int:
     Workers open their cases, the police read what was referred to them, the head
     of the unit opens many cases in a row, a worker of another municipality
     (`visitor`) opens a case with emergency access, and somebody guesses the
-    school's password until the account locks (then the administrator unlocks it).
+    school's password until the sign-in waits (then the administrator unlocks it).
     Nothing if the municipality's cases were already read. Returns the events written.
     """
-    from accounts.services import AccountLocked, account_unlock, sign_in_check_password
+    from accounts.services import TooManyAttempts, account_unlock, sign_in_check_password
 
     from .models import Referral, ReferralState
     from .services.emergency import emergency_access_open
@@ -467,14 +467,14 @@ def seed_activity(municipality, *, visitor=None) -> int:
             auditing.case_opened(None, target, parts=all_parts)
     school = municipality.staff.filter(role_assignments__role=Role.CCR_MEMBER).last()
     with acting(Actor(ip_address="185.12.40.7")):
-        for _attempt in range(settings.MBROJTJE_LOCKOUT_THRESHOLD):
+        for _attempt in range(settings.MBROJTJE_SIGN_IN_FREE_TRIES + 1):
             try:
                 sign_in_check_password(
                     request=None,
                     username=school.username,
                     password="Pranvera2026!",  # noqa: S106 - a wrong guess, on purpose
                 )
-            except AccountLocked:
+            except TooManyAttempts:
                 break
     with acting(_demo_actor(staff[Role.MUNICIPAL_ADMINISTRATOR])):
         account_unlock(by=staff[Role.MUNICIPAL_ADMINISTRATOR], account=school)

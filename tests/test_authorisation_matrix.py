@@ -66,6 +66,7 @@ RULES = {
     "accounts:profile": ("GET", SIGNED_IN, None),
     "accounts:backup_codes_new": ("POST", SIGNED_IN, None),
     "accounts:password_change": ("GET", SIGNED_IN, None),
+    "accounts:password_confirm": ("GET", SIGNED_IN, None),
     "accounts:manage_list": ("GET", {"admin"}, None),
     "accounts:manage_create": ("GET", {"admin"}, None),
     "accounts:manage_detail": ("GET", {"admin"}, "account"),

@@ -94,3 +94,33 @@ def test_passwords_are_hashed_with_argon2_first():
     from config import settings
 
     assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+def _setting(name: str, environment) -> str:
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        f"from django.conf import settings; print(settings.{name})",
+        environment=environment,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_production_cookies_are_bound_to_the_host():
+    environment = production_environment()
+    assert _setting("SESSION_COOKIE_NAME", environment) == "__Host-sessionid"
+    assert _setting("CSRF_COOKIE_NAME", environment) == "__Host-csrftoken"
+
+
+def test_development_over_http_keeps_plain_cookie_names():
+    environment = production_environment(DJANGO_DEBUG="1", MBROJTJE_HTTPS="0")
+    assert _setting("SESSION_COOKIE_NAME", environment) == "sessionid"
+
+
+@pytest.mark.parametrize("name", ["MBROJTJE_LOCKOUT_THRESHOLD", "MBROJTJE_LOCKOUT_MINUTES"])
+def test_the_old_lock_out_variables_stop_start_up(name):
+    result = run_manage("check", environment=production_environment(**{name: "5"}))
+    assert result.returncode != 0
+    assert f"{name} is no longer read" in result.stderr

@@ -1,11 +1,14 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
 
 from accounts import services
 from accounts.models import AuthenticatorDevice, RoleAssignment, User
 from accounts.roles import Role
+from tests.accounts.test_sign_in import password_only_client
+from tests.accounts.test_sign_in_throttling import waits_for_minutes
 from tests.conftest import enrolled, signed_in_client, totp_code
-from tests.factories import InstitutionFactory, UserFactory
+from tests.factories import PASSWORD, InstitutionFactory, UserFactory
 
 
 def account_form(**overrides):
@@ -217,15 +220,28 @@ def test_deactivation_is_not_a_single_click(municipal_admin, worker):
     assert worker.is_active
 
 
-def test_unlock(municipal_admin, worker, settings):
-    settings.MBROJTJE_LOCKOUT_THRESHOLD = 1
+def test_unlock_lifts_the_delays_on_the_account_from_every_client(
+    municipal_admin, worker, settings
+):
+    settings.MBROJTJE_SIGN_IN_FREE_TRIES = 1
     device = enrolled(worker)
-    with pytest.raises(services.AccountLocked):
-        services.second_factor_verify(user=worker, token="000000")
-    signed_in_client(municipal_admin).post(f"/accounts/manage/{worker.pk}/unlock/")
-    worker.refresh_from_db()
-    assert not worker.is_locked()
-    assert services.second_factor_verify(user=worker, token=totp_code(device)) == device
+    attacker = Client(REMOTE_ADDR="203.0.113.9")
+    attacker.post("/accounts/sign-in/", {"username": worker.username, "password": "guess" * 3})
+    owner = password_only_client(worker)
+    owner.post("/accounts/second-factor/", {"token": "000000"})
+    waits_for_minutes()
+    manager = signed_in_client(municipal_admin)
+    assert "Zhblloko" in manager.get(f"/accounts/manage/{worker.pk}/").content.decode()
+
+    manager.post(f"/accounts/manage/{worker.pk}/unlock/")
+
+    assert "Zhblloko" not in manager.get(f"/accounts/manage/{worker.pk}/").content.decode()
+    response = owner.post("/accounts/second-factor/", {"token": totp_code(device)})
+    assert response.status_code == 302
+    response = attacker.post(
+        "/accounts/sign-in/", {"username": worker.username, "password": PASSWORD}
+    )
+    assert response.status_code == 302
 
 
 def test_unknown_action_is_not_found(municipal_admin, worker):

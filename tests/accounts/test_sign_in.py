@@ -147,45 +147,6 @@ def test_next_page_elsewhere_is_ignored(worker):
     assert response["Location"] == "/"
 
 
-def test_wrong_passwords_lock_the_account(client, worker, settings):
-    settings.MBROJTJE_LOCKOUT_THRESHOLD = 3
-    for _ in range(2):
-        client.post("/accounts/sign-in/", {"username": worker.username, "password": "wrong" * 3})
-    response = client.post(
-        "/accounts/sign-in/", {"username": worker.username, "password": "wrong" * 3}
-    )
-    assert "Llogaria është e bllokuar deri në" in response.content.decode()
-    # Even the right password is refused while locked.
-    response = client.post(
-        "/accounts/sign-in/", {"username": worker.username, "password": PASSWORD}
-    )
-    assert response.status_code == 200
-    assert "Llogaria është e bllokuar" in response.content.decode()
-    assert "_auth_user_id" not in client.session
-
-
-def test_lock_ends_after_its_time(client, worker):
-    User.objects.filter(pk=worker.pk).update(locked_until=timezone.now() - timedelta(seconds=1))
-    response = client.post(
-        "/accounts/sign-in/", {"username": worker.username, "password": PASSWORD}
-    )
-    assert response.status_code == 302
-
-
-def test_wrong_codes_lock_the_account_and_sign_out(worker, settings):
-    settings.MBROJTJE_LOCKOUT_THRESHOLD = 3
-    enrolled(worker)
-    client = password_only_client(worker)
-    for _ in range(2):
-        response = client.post("/accounts/second-factor/", {"token": "123456"})
-        assert response.status_code == 200
-    response = client.post("/accounts/second-factor/", {"token": "123456"}, follow=True)
-    assert "Llogaria është e bllokuar" in response.content.decode()
-    assert "_auth_user_id" not in client.session
-    worker.refresh_from_db()
-    assert worker.is_locked()
-
-
 def test_deactivated_account_loses_its_session_at_once(worker):
     client = signed_in_client(worker)
     User.objects.filter(pk=worker.pk).update(is_active=False)
@@ -228,6 +189,61 @@ def test_the_session_is_rewritten_at_most_once_a_minute(worker):
     client.get("/")
 
     assert Session.objects.get(session_key=client.session.session_key).expire_date == expire_date
+
+
+def test_the_session_key_changes_when_the_second_factor_is_verified(worker):
+    device = enrolled(worker)
+    client = password_only_client(worker)
+    key_after_password = client.session.session_key
+
+    client.post("/accounts/second-factor/", {"token": totp_code(device)})
+
+    assert client.session.session_key != key_after_password
+    assert not Session.objects.filter(session_key=key_after_password).exists()
+    assert client.get("/").status_code == 200
+
+
+def test_the_key_seen_before_the_second_factor_opens_nothing_after_it(worker):
+    device = enrolled(worker)
+    client = password_only_client(worker)
+    planted = Client()
+    planted.cookies["sessionid"] = client.session.session_key
+    client.post("/accounts/second-factor/", {"token": totp_code(device)})
+
+    assert planted.get("/")["Location"].startswith("/accounts/sign-in/")
+
+
+def signed_in_hours_ago(client, hours: float) -> None:
+    session = client.session
+    session[SlidingSessionMiddleware.SIGNED_IN_KEY] -= int(hours * 3600)
+    session.save()
+
+
+def test_an_active_session_ends_twelve_hours_after_signing_in(worker, settings):
+    assert settings.MBROJTJE_SESSION_MAX_HOURS == 12
+    client = signed_in_client(worker)
+    signed_in_hours_ago(client, 11.9)
+    assert client.get("/").status_code == 200
+
+    signed_in_hours_ago(client, 0.2)
+
+    assert client.get("/")["Location"].startswith("/accounts/sign-in/")
+    assert client.get("/accounts/me/")["Location"].startswith("/accounts/sign-in/")
+
+
+def test_the_absolute_lifetime_is_configurable(worker, settings):
+    settings.MBROJTJE_SESSION_MAX_HOURS = 1
+    client = signed_in_client(worker)
+    signed_in_hours_ago(client, 1)
+    assert client.get("/")["Location"].startswith("/accounts/sign-in/")
+
+
+def test_a_signed_in_session_without_its_sign_in_time_ends(worker):
+    client = signed_in_client(worker)
+    session = client.session
+    del session[SlidingSessionMiddleware.SIGNED_IN_KEY]
+    session.save()
+    assert client.get("/")["Location"].startswith("/accounts/sign-in/")
 
 
 def test_session_cookie_ends_with_the_browser(worker):

@@ -11,6 +11,7 @@ from protocol import documents, services
 from protocol.models import DocumentCategory, Note
 from protocol.services import emergency as emergency_services
 from protocol.services import referrals as referral_services
+from tests.accounts.test_sign_in_throttling import waits_for_minutes
 from tests.cases import refer, register_child_case
 from tests.conftest import enrolled, signed_in_client
 from tests.factories import PASSWORD, UserFactory
@@ -244,9 +245,9 @@ def test_sign_in_and_out_are_recorded(worker):
     assert all(e.actor_id == worker.pk for e in signed_in)
 
 
-def test_failed_sign_ins_second_factors_and_the_lock_out_are_recorded(client, worker, settings):
+def test_failed_sign_ins_second_factors_and_the_delay_are_recorded(client, worker, settings):
     enrolled(worker)
-    settings.MBROJTJE_LOCKOUT_THRESHOLD = 3
+    settings.MBROJTJE_SIGN_IN_FREE_TRIES = 3
 
     def attempts():
         client.post("/accounts/sign-in/", {"username": worker.username, "password": "wrong"})
@@ -261,12 +262,32 @@ def test_failed_sign_ins_second_factors_and_the_lock_out_are_recorded(client, wo
     assert actions.count(Action.SIGN_IN_FAILED) == 2
     assert Action.SECOND_FACTOR_FAILED in actions
     assert Action.LOCKED_OUT in actions
-    locked = next(e for e in written if e.action == Action.LOCKED_OUT)
-    assert locked.actor_id == worker.pk
-    assert Flag.objects.filter(event=locked, kind=FlagKind.FAILED_SIGN_INS).exists()
+    delayed = next(e for e in written if e.action == Action.LOCKED_OUT)
+    assert delayed.actor_id == worker.pk
+    assert delayed.detail == '{"scope":"account"}'
+    assert Flag.objects.filter(event=delayed, kind=FlagKind.FAILED_SIGN_INS).exists()
     for event in written:
         assert "nobody.here" not in event.detail
         assert "wrong" not in event.detail
+
+
+def test_a_client_delayed_on_unknown_names_raises_the_officers_flag(client, settings):
+    settings.MBROJTJE_SIGN_IN_CLIENT_FREE_TRIES = 3
+
+    def spraying():
+        for name in ("ana.a", "ben.b", "cen.c"):
+            client.post("/accounts/sign-in/", {"username": name, "password": "Pranvera2026!"})
+        waits_for_minutes()
+        client.post("/accounts/sign-in/", {"username": "den.d", "password": "Pranvera2026!"})
+
+    written = events_during(spraying)
+
+    delayed = [e for e in written if e.action == Action.LOCKED_OUT]
+    assert [e.detail for e in delayed] == ['{"scope":"client"}']
+    assert delayed[0].ip_address == "127.0.0.1"
+    assert Flag.objects.filter(event=delayed[0], kind=FlagKind.FAILED_SIGN_INS).exists()
+    throttled = [e for e in written if e.action == Action.SIGN_IN_FAILED][-1]
+    assert throttled.detail == '{"reason":"throttled"}'
 
 
 def test_account_administration_is_recorded(municipal_admin):

@@ -200,8 +200,6 @@ def _sign_in_secrets(user) -> dict:
     """A new password, authenticator and backup codes; the old ones stop working."""
     password = secrets.token_urlsafe(24)
     user.set_password(password)
-    user.locked_until = None
-    user.failed_sign_in_count = 0
     user.save()
     role_groups_sync(user=user)
     AuthenticatorDevice.objects.filter(user=user).delete()

@@ -119,8 +119,6 @@ class Command(BaseCommand):
         user.email_confirmed_at = user.email_confirmed_at or timezone.now()
         user.municipality, user.institution = municipality, institution
         user.is_active = True
-        user.locked_until = None
-        user.failed_sign_in_count = 0
         user.set_password(demo.DEMO_PASSWORD)
         user.save()
         RoleAssignment.objects.get_or_create(user=user, role=role)
