@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from . import chain
 from .context import Actor, current_actor
-from .models import Action, AuditEvent, Checkpoint, Flag, FlagKind, FlagReview
+from .models import Action, AuditEvent, Checkpoint, Flag, FlagKind, FlagReview, FlagReviewComment
 
 # Namespace of the advisory locks ("audi" in ASCII), so they cannot collide with others.
 LOCK_NAMESPACE = 0x61756469
@@ -208,7 +208,10 @@ class AlreadyReviewed(Exception):
 
 
 def flag_review(*, by, flag: Flag, comment: str) -> FlagReview:
-    """Close a flag with the officer's comment; the review is itself an audit event."""
+    """Close a flag with the officer's comment; the review is itself an audit event.
+
+    Refuses an empty comment (ValueError), one too long (ValidationError) and a
+    flag already reviewed (AlreadyReviewed)."""
     comment = comment.strip()
     if not comment:
         raise ValueError("a review needs a comment")
@@ -216,10 +219,13 @@ def flag_review(*, by, flag: Flag, comment: str) -> FlagReview:
         try:
             with transaction.atomic():
                 review = FlagReview.objects.create(
-                    flag=flag, reviewer_id=by.pk, reviewed_at=timezone.now(), comment=comment
+                    flag=flag, reviewer_id=by.pk, reviewed_at=timezone.now()
                 )
         except IntegrityError as error:
             raise AlreadyReviewed from error
+        written = FlagReviewComment(review=review, comment=comment)
+        written.full_clean()
+        written.save()
         record(
             Action.FLAG_REVIEWED,
             object_type="audit.flag",
@@ -366,6 +372,7 @@ def prune(*, signer, now=None) -> int:
     deleted = 0
     for lane, (seq, _digest, _count) in found.items():
         old = AuditEvent.objects.filter(lane=lane, seq__lte=seq)
+        FlagReviewComment.objects.filter(review__flag__event__in=old).delete()
         FlagReview.objects.filter(flag__event__in=old).delete()
         Flag.objects.filter(event__in=old).delete()
         deleted += old.delete()[0]

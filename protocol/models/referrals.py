@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from encryption import limits
 from encryption.fields import EncryptedTextField
 
 from .cases import Case
@@ -51,7 +52,7 @@ class Referral(models.Model):
         verbose_name=_("institution"),
     )
     parts = models.JSONField(_("parts shared"))
-    reason = EncryptedTextField(_("reason"))
+    reason = EncryptedTextField(_("reason"), max_length=limits.TEXT)
     urgency = models.CharField(_("urgency"), max_length=8, choices=Urgency.choices)
     legal_basis = models.CharField(_("legal basis"), max_length=16, choices=LegalBasis.choices)
     due_date = models.DateField(_("answer due by"))
@@ -59,8 +60,12 @@ class Referral(models.Model):
     state = models.CharField(
         _("state"), max_length=12, choices=ReferralState.choices, default=ReferralState.NEW
     )
-    answer = EncryptedTextField(_("answer"), blank=True, null=True)
-    action_taken = EncryptedTextField(_("what the institution did"), blank=True, null=True)
+    # The member's answer, and the worker's reason if the referral is revoked.
+    answer = EncryptedTextField(_("answer"), blank=True, null=True, max_length=limits.TEXT)
+    # Each record is appended, with its time.
+    action_taken = EncryptedTextField(
+        _("what the institution did"), blank=True, null=True, max_length=limits.RECORD
+    )
     referred_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
