@@ -12,6 +12,7 @@ has one writer at a time anyway (IMMEDIATE transactions) and uses lane 0.
 
 import json
 import random
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -77,6 +78,14 @@ def _append(values: dict) -> AuditEvent:
         return event
 
 
+# An event's justification is the code of a legal basis (a referral's
+# "court_order"), never words someone typed: the trail is append-only and
+# hash-chained, so a name written into it could never be removed. Typed reasons
+# are stored encrypted on the row they explain (an EmergencyAccess, a
+# CaseTransfer...), and the event carries that row's identifier.
+JUSTIFICATION_CODE = re.compile(r"[a-z0-9_.:-]{0,40}")
+
+
 def record(
     action: str,
     *,
@@ -93,8 +102,14 @@ def record(
     """Append one event. Identifiers only: no name, address or narrative goes in here.
 
     `municipality_id` is the municipality the event concerns (the case's);
-    it defaults to the actor's.
+    it defaults to the actor's. Refuses (ValueError) a justification that is not
+    a code (see JUSTIFICATION_CODE).
     """
+    if not JUSTIFICATION_CODE.fullmatch(justification or ""):
+        raise ValueError(
+            "An audit event's justification is a code, never typed text: store typed "
+            "reasons encrypted on the row they explain and record its identifier."
+        )
     actor = actor or current_actor()
     event = _append(
         {

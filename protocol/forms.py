@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +21,7 @@ from .models import (
     Stage,
     Urgency,
 )
+from .models.referrals import longest_referral_message
 
 
 class VersionedForm(forms.Form):
@@ -247,6 +251,15 @@ class ReferralForm(forms.Form):
         required=False,
         help_text=_("Leave empty for the default period."),
     )
+
+    def clean_expires_on(self):
+        # Access ends at 23:59 of the chosen day: the last day allowed is the one
+        # before the limit, so that the referral service never refuses what passed here.
+        expires_on = self.cleaned_data["expires_on"]
+        last_day = timezone.localdate() + timedelta(days=settings.MBROJTJE_REFERRAL_MAX_DAYS - 1)
+        if expires_on and expires_on > last_day:
+            raise forms.ValidationError(longest_referral_message())
+        return expires_on
 
     def __init__(self, *args, institutions, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,13 +1,16 @@
 """Referrals of a case to a member institution of the coordinated referral mechanism."""
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
 
 from encryption import limits
@@ -40,6 +43,15 @@ class LegalBasis(models.TextChoices):
 class Urgency(models.TextChoices):
     URGENT = "urgent", _("urgent")
     NORMAL = "normal", _("normal")
+
+
+def longest_referral_message() -> str:
+    days = settings.MBROJTJE_REFERRAL_MAX_DAYS
+    return ngettext(
+        "A referral gives access for at most %(days)d day; for longer, make a new referral.",
+        "A referral gives access for at most %(days)d days; for longer, make a new referral.",
+        days,
+    ) % {"days": days}
 
 
 class Referral(models.Model):
@@ -105,6 +117,14 @@ class Referral(models.Model):
 
     def get_absolute_url(self):
         return reverse("protocol:referral_detail", kwargs={"pk": self.pk})
+
+    def clean(self):
+        # Not a CheckConstraint: the limit is a setting, and date arithmetic in a
+        # constraint is written differently on SQLite and PostgreSQL.
+        super().clean()
+        longest = timedelta(days=settings.MBROJTJE_REFERRAL_MAX_DAYS)
+        if self.expires_at and self.referred_at and self.expires_at > self.referred_at + longest:
+            raise ValidationError({"expires_at": longest_referral_message()})
 
     @property
     def is_open(self) -> bool:
