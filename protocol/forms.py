@@ -178,6 +178,7 @@ def personal_number_field(label=None) -> forms.RegexField:
     return forms.RegexField(
         label=label or _("Personal number"),
         regex=r"^[A-Za-z]\d{8}[A-Za-z]$",
+        max_length=10,
         required=False,
         help_text=_("Ten characters, e.g. K10101001A; leave empty if unknown."),
         error_messages={"invalid": _("A personal number has ten characters, e.g. K10101001A.")},
