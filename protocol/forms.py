@@ -135,7 +135,10 @@ class ReasonForm(VersionedForm):
 
 class NoteForm(forms.Form):
     text = forms.CharField(
-        label=_("Note"), max_length=limits.TEXT, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Note"),
+        max_length=limits.TEXT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("The note is empty: nothing was added.")},
     )
 
 

@@ -449,3 +449,11 @@ def test_police_reading_the_case_through_a_referral_cannot_see_its_access_log(
     client = signed_in_client(police_member)
     assert client.get(case.get_absolute_url()).status_code == 200
     assert client.get(f"/cases/{case.number}/access-log/").status_code == 404
+
+
+def test_a_too_long_review_comment_is_refused_and_the_flag_stays_open(officer, flag):
+    response = signed_in_client(officer).post(
+        f"/audit/flags/{flag.pk}/review/", {f"{flag.pk}-comment": "x" * 1001}
+    )
+    assert "ka të shumtën 1000 shenja (ka 1001)" in page_of(response)
+    assert not FlagReview.objects.exists()
