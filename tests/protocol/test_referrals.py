@@ -251,7 +251,7 @@ def test_referral_service_refuses_access_beyond_the_limit(worker, police_institu
     with pytest.raises(ValidationError) as refused:
         refer(worker, case, police_institution, expires_at=timezone.now() + timedelta(days=366))
     assert refused.value.message_dict["expires_at"] == [
-        "A referral gives access for at most 365 days; for longer, make a new referral."
+        "Një referim jep qasje për të shumtën 365 ditë; për më gjatë, bëni një referim të ri."
     ]
     assert not Referral.objects.exists()
     assert not CaseGroupObjectPermission.objects.filter(
