@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from encryption import limits
+
 from .models import Institution
 from .roles import Role
 
@@ -14,6 +16,7 @@ class SignInForm(forms.Form):
     password = forms.CharField(
         label=_("Password"),
         strip=False,
+        max_length=limits.PASSWORD,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
@@ -51,17 +54,20 @@ class PasswordChangeForm(forms.Form):
     old_password = forms.CharField(
         label=_("Current password"),
         strip=False,
+        max_length=limits.PASSWORD,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     new_password = forms.CharField(
         label=_("New password"),
         strip=False,
+        max_length=limits.PASSWORD,
         help_text=_("At least 12 characters; not a common password, not only digits."),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     new_password_again = forms.CharField(
         label=_("New password again"),
         strip=False,
+        max_length=limits.PASSWORD,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 

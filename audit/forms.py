@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Institution
+from encryption import limits
 
 from .models import Action
 
@@ -76,6 +77,7 @@ class EventFilterForm(forms.Form):
 class FlagReviewForm(forms.Form):
     comment = forms.CharField(
         label=_("Conclusion"),
+        max_length=limits.REASON,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("What you found and what was done. It is recorded and cannot be changed."),
         error_messages={"required": _("Write what you concluded.")},

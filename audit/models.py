@@ -6,8 +6,13 @@ identifiers only (user, institution, municipality, object, case number), never
 names, addresses or narratives.
 """
 
+import uuid
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from encryption import limits
+from encryption.fields import EncryptedTextField
 
 
 class Action(models.TextChoices):
@@ -163,14 +168,16 @@ class Flag(models.Model):
 
 
 class FlagReview(models.Model):
-    """An officer's conclusion on a flag; written once, never edited."""
+    """An officer's conclusion on a flag; written once, never edited.
+
+    The officer's words are in its FlagReviewComment (see there).
+    """
 
     flag = models.OneToOneField(
         Flag, on_delete=models.PROTECT, related_name="review", verbose_name=_("flag")
     )
     reviewer_id = models.BigIntegerField(_("reviewed by"))
     reviewed_at = models.DateTimeField(_("reviewed at"))
-    comment = models.TextField(_("comment"))
 
     class Meta:
         verbose_name = _("flag review")
@@ -178,6 +185,38 @@ class FlagReview(models.Model):
 
     def __str__(self):
         return f"review of flag {self.flag_id}"
+
+    @property
+    def comment(self) -> str:
+        written = getattr(self, "written_comment", None)
+        return written.comment if written else ""
+
+
+class FlagReviewComment(models.Model):
+    """The officer's comment on a flag, encrypted: it may name the people of a case.
+
+    It sits beside the append-only review rather than in it because encrypted
+    values must be re-encrypted in place when a key is rotated
+    (rotate_field_keys), which the review's triggers would refuse. A database
+    administrator without the field keys cannot forge or move a comment (each is
+    bound to its row); one deleted leaves its review without words, which shows.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    review = models.OneToOneField(
+        FlagReview,
+        on_delete=models.PROTECT,
+        related_name="written_comment",
+        verbose_name=_("flag review"),
+    )
+    comment = EncryptedTextField(_("comment"), max_length=limits.REASON)
+
+    class Meta:
+        verbose_name = _("flag review comment")
+        verbose_name_plural = _("flag review comments")
+
+    def __str__(self):
+        return f"comment on review {self.review_id}"
 
 
 APPEND_ONLY_MODELS = (AuditEvent, Checkpoint, Flag, FlagReview)

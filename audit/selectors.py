@@ -211,7 +211,9 @@ def flags(officer, *, reviewed: bool | None = None, before: int | None = None) -
         found = found.filter(review__isnull=not reviewed)
     if before is not None:
         found = _older_than(found, before, "raised_at")
-    return found.select_related("event", "review").order_by("-raised_at", "-id")
+    return found.select_related("event", "review", "review__written_comment").order_by(
+        "-raised_at", "-id"
+    )
 
 
 def label_flags(page) -> list[Flag]:

@@ -12,6 +12,7 @@ has one writer at a time anyway (IMMEDIATE transactions) and uses lane 0.
 
 import json
 import random
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,7 @@ from django.utils import timezone
 
 from . import chain
 from .context import Actor, current_actor
-from .models import Action, AuditEvent, Checkpoint, Flag, FlagKind, FlagReview
+from .models import Action, AuditEvent, Checkpoint, Flag, FlagKind, FlagReview, FlagReviewComment
 
 # Namespace of the advisory locks ("audi" in ASCII), so they cannot collide with others.
 LOCK_NAMESPACE = 0x61756469
@@ -77,6 +78,14 @@ def _append(values: dict) -> AuditEvent:
         return event
 
 
+# An event's justification is the code of a legal basis (a referral's
+# "court_order"), never words someone typed: the trail is append-only and
+# hash-chained, so a name written into it could never be removed. Typed reasons
+# are stored encrypted on the row they explain (an EmergencyAccess, a
+# CaseTransfer...), and the event carries that row's identifier.
+JUSTIFICATION_CODE = re.compile(r"[a-z0-9_.:-]{0,40}")
+
+
 def record(
     action: str,
     *,
@@ -93,8 +102,14 @@ def record(
     """Append one event. Identifiers only: no name, address or narrative goes in here.
 
     `municipality_id` is the municipality the event concerns (the case's);
-    it defaults to the actor's.
+    it defaults to the actor's. Refuses (ValueError) a justification that is not
+    a code (see JUSTIFICATION_CODE).
     """
+    if not JUSTIFICATION_CODE.fullmatch(justification or ""):
+        raise ValueError(
+            "An audit event's justification is a code, never typed text: store typed "
+            "reasons encrypted on the row they explain and record its identifier."
+        )
     actor = actor or current_actor()
     event = _append(
         {
@@ -228,7 +243,10 @@ class AlreadyReviewed(Exception):
 
 
 def flag_review(*, by, flag: Flag, comment: str) -> FlagReview:
-    """Close a flag with the officer's comment; the review is itself an audit event."""
+    """Close a flag with the officer's comment; the review is itself an audit event.
+
+    Refuses an empty comment (ValueError), one too long (ValidationError) and a
+    flag already reviewed (AlreadyReviewed)."""
     comment = comment.strip()
     if not comment:
         raise ValueError("a review needs a comment")
@@ -236,10 +254,13 @@ def flag_review(*, by, flag: Flag, comment: str) -> FlagReview:
         try:
             with transaction.atomic():
                 review = FlagReview.objects.create(
-                    flag=flag, reviewer_id=by.pk, reviewed_at=timezone.now(), comment=comment
+                    flag=flag, reviewer_id=by.pk, reviewed_at=timezone.now()
                 )
         except IntegrityError as error:
             raise AlreadyReviewed from error
+        written = FlagReviewComment(review=review, comment=comment)
+        written.full_clean()
+        written.save()
         record(
             Action.FLAG_REVIEWED,
             object_type="audit.flag",
@@ -386,6 +407,7 @@ def prune(*, signer, now=None) -> int:
     deleted = 0
     for lane, (seq, _digest, _count) in found.items():
         old = AuditEvent.objects.filter(lane=lane, seq__lte=seq)
+        FlagReviewComment.objects.filter(review__flag__event__in=old).delete()
         FlagReview.objects.filter(flag__event__in=old).delete()
         Flag.objects.filter(event__in=old).delete()
         deleted += old.delete()[0]

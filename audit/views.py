@@ -12,6 +12,7 @@ import itertools
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -203,6 +204,8 @@ def flag_review(request, pk):
             return redirect(reverse("audit:flags") + "?reviewed=1")
         except ValueError:
             form.add_error("comment", _("Write what you concluded."))
+        except ValidationError as error:
+            form.add_error(None, error)
         else:
             messages.success(request, _("The flag has been marked reviewed."))
             return redirect("audit:flags")

@@ -321,6 +321,13 @@ STORAGES = {
 # How long a referral gives its institution access, unless the worker sets
 # another expiry when referring.
 MBROJTJE_REFERRAL_DAYS = env_int("MBROJTJE_REFERRAL_DAYS", 30)
+# The longest a referral may give access, whatever the worker sets: longer
+# needs a new referral, so that sharing is decided again at least this often.
+MBROJTJE_REFERRAL_MAX_DAYS = env_int("MBROJTJE_REFERRAL_MAX_DAYS", 365)
+if not 0 < MBROJTJE_REFERRAL_DAYS <= MBROJTJE_REFERRAL_MAX_DAYS:
+    raise ImproperlyConfigured(
+        "MBROJTJE_REFERRAL_DAYS must be at least 1 and at most MBROJTJE_REFERRAL_MAX_DAYS."
+    )
 
 # How long emergency ("break-glass") access to a case outside one's scope lasts;
 # every opening waits for review by the gender-equality officer.

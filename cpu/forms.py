@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Institution
+from encryption import limits
 from protocol.forms import CaseRegistrationForm, DateInput, personal_number_field
 from protocol.models import ProtectionNeed, Sex
 
@@ -11,23 +12,28 @@ from .models import ProtectionMeasure
 class ChildCaseForm(CaseRegistrationForm):
     """Registration of a child in need of protection."""
 
-    first_name = forms.CharField(label=_("Child's first name"), max_length=100)
-    last_name = forms.CharField(label=_("Child's last name"), max_length=100)
+    first_name = forms.CharField(label=_("Child's first name"), max_length=limits.NAME)
+    last_name = forms.CharField(label=_("Child's last name"), max_length=limits.NAME)
     personal_number = personal_number_field()
     birth_date = forms.DateField(label=_("Date of birth"), widget=DateInput(), required=False)
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
     address = forms.CharField(
-        label=_("Address"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Address"),
+        required=False,
+        max_length=limits.ADDRESS,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
-    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=limits.PHONE, required=False)
     is_roma = forms.BooleanField(label=_("Roma"), required=False)
     is_egyptian = forms.BooleanField(label=_("Egyptian"), required=False)
     has_disability = forms.BooleanField(label=_("With disability"), required=False)
     parent_name = forms.CharField(
-        label=_("Parent or guardian: first and last name"), max_length=200, required=False
+        label=_("Parent or guardian: first and last name"),
+        max_length=2 * limits.NAME,
+        required=False,
     )
     parent_phone = forms.CharField(
-        label=_("Parent or guardian: phone"), max_length=30, required=False
+        label=_("Parent or guardian: phone"), max_length=limits.PHONE, required=False
     )
     needs = forms.MultipleChoiceField(
         label=_("Why the child needs protection"),
@@ -35,7 +41,9 @@ class ChildCaseForm(CaseRegistrationForm):
         widget=forms.CheckboxSelectMultiple,
     )
     summary = forms.CharField(
-        label=_("What was reported"), widget=forms.Textarea(attrs={"rows": 5})
+        label=_("What was reported"),
+        max_length=limits.NARRATIVE,
+        widget=forms.Textarea(attrs={"rows": 5}),
     )
 
 
@@ -50,7 +58,10 @@ class ProtectionMeasureForm(forms.Form):
         label=_("Court"), queryset=Institution.objects.none(), required=False
     )
     details = forms.CharField(
-        label=_("Details"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Details"),
+        required=False,
+        max_length=limits.TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args, courts, **kwargs):

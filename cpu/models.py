@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from encryption import limits
 from encryption.fields import EncryptedTextField
 
 
@@ -33,7 +34,7 @@ class ProtectionMeasure(models.Model):
         related_name="+",
         verbose_name=_("court"),
     )
-    details = EncryptedTextField(_("details"), blank=True, null=True)
+    details = EncryptedTextField(_("details"), blank=True, null=True, max_length=limits.TEXT)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

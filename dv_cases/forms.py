@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Institution
+from encryption import limits
 from protocol.forms import (
     CaseRegistrationForm,
     DateInput,
@@ -36,21 +37,28 @@ def _not_future_time(form, field):
 class DvCaseForm(CaseRegistrationForm):
     """Registration of a DV case: the victim, the perpetrator, the first incident, the report."""
 
-    first_name = forms.CharField(label=_("Victim's first name"), max_length=100)
-    last_name = forms.CharField(label=_("Victim's last name"), max_length=100)
+    first_name = forms.CharField(label=_("Victim's first name"), max_length=limits.NAME)
+    last_name = forms.CharField(label=_("Victim's last name"), max_length=limits.NAME)
     personal_number = personal_number_field()
     birth_date = forms.DateField(label=_("Date of birth"), widget=DateInput(), required=False)
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
     address = forms.CharField(
-        label=_("Address"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Address"),
+        required=False,
+        max_length=limits.ADDRESS,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
-    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=limits.PHONE, required=False)
     is_roma = forms.BooleanField(label=_("Roma"), required=False)
     is_egyptian = forms.BooleanField(label=_("Egyptian"), required=False)
     has_disability = forms.BooleanField(label=_("With disability"), required=False)
 
-    perpetrator_first_name = forms.CharField(label=_("Perpetrator's first name"), max_length=100)
-    perpetrator_last_name = forms.CharField(label=_("Perpetrator's last name"), max_length=100)
+    perpetrator_first_name = forms.CharField(
+        label=_("Perpetrator's first name"), max_length=limits.NAME
+    )
+    perpetrator_last_name = forms.CharField(
+        label=_("Perpetrator's last name"), max_length=limits.NAME
+    )
     perpetrator_personal_number = personal_number_field(_("Perpetrator's personal number"))
     perpetrator_sex = forms.ChoiceField(
         label=_("Perpetrator's sex"), choices=[("", "—"), *Sex.choices], required=False
@@ -60,11 +68,17 @@ class DvCaseForm(CaseRegistrationForm):
     )
 
     occurred_on = forms.DateField(label=_("Date of the incident"), widget=DateInput())
-    place = forms.CharField(label=_("Place of the incident"), max_length=200, required=False)
+    place = forms.CharField(
+        label=_("Place of the incident"), max_length=limits.LINE, required=False
+    )
     forms_of_violence = forms.MultipleChoiceField(
         label=_("Forms of violence"), choices=DV_FORM_CHOICES, widget=forms.CheckboxSelectMultiple
     )
-    narrative = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 5}))
+    narrative = forms.CharField(
+        label=_("What happened"),
+        max_length=limits.NARRATIVE,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
     injuries = forms.BooleanField(label=_("The victim was injured"), required=False)
     children_present = forms.BooleanField(label=_("Children were present"), required=False)
 
@@ -79,11 +93,15 @@ class DvCaseForm(CaseRegistrationForm):
 
 class IncidentForm(forms.Form):
     occurred_on = forms.DateField(label=_("Date of the incident"), widget=DateInput())
-    place = forms.CharField(label=_("Place"), max_length=200, required=False)
+    place = forms.CharField(label=_("Place"), max_length=limits.LINE, required=False)
     forms_of_violence = forms.MultipleChoiceField(
         label=_("Forms of violence"), choices=DV_FORM_CHOICES, widget=forms.CheckboxSelectMultiple
     )
-    narrative = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 5}))
+    narrative = forms.CharField(
+        label=_("What happened"),
+        max_length=limits.NARRATIVE,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
     injuries = forms.BooleanField(label=_("The victim was injured"), required=False)
     children_present = forms.BooleanField(label=_("Children were present"), required=False)
 
@@ -103,7 +121,10 @@ class RiskAssessmentForm(VersionedForm):
         label=_("Date and time of the assessment"), widget=DateTimeInput(), initial=timezone.now
     )
     notes = forms.CharField(
-        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Notes"),
+        required=False,
+        max_length=limits.TEXT,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
     def __init__(self, *args, questionnaire, **kwargs):
@@ -151,6 +172,7 @@ class ProtectionOrderForm(forms.Form):
     measures = forms.CharField(
         label=_("What the order imposes"),
         required=False,
+        max_length=limits.TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("E.g. to leave the home, to keep away from the victim and the children."),
     )
@@ -184,6 +206,7 @@ class OrderDecisionForm(VersionedForm):
     measures = forms.CharField(
         label=_("What the order imposes"),
         required=False,
+        max_length=limits.TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -196,7 +219,9 @@ class OrderDecisionForm(VersionedForm):
 class BreachForm(forms.Form):
     occurred_on = forms.DateField(label=_("Date of the breach"), widget=DateInput())
     description = forms.CharField(
-        label=_("What happened"), widget=forms.Textarea(attrs={"rows": 4})
+        label=_("What happened"),
+        max_length=limits.TEXT,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     reported_to_police = forms.BooleanField(label=_("Reported to the police"), required=False)
 
@@ -205,7 +230,10 @@ class ShelterPlacementForm(forms.Form):
     shelter = forms.ModelChoiceField(label=_("Shelter"), queryset=Institution.objects.none())
     placed_on = forms.DateField(label=_("Placed on"), widget=DateInput())
     notes = forms.CharField(
-        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Notes"),
+        required=False,
+        max_length=limits.TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args, shelters, **kwargs):

@@ -16,6 +16,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Institution
+from encryption import limits
 from encryption.fields import EncryptedCharField, EncryptedJSONField, EncryptedTextField
 from protocol.models import DV_FORMS, CaseKind, RiskLevel
 
@@ -43,10 +44,10 @@ class Incident(models.Model):
         verbose_name=_("case"),
     )
     occurred_on = models.DateField(_("date of the incident"))
-    place = EncryptedCharField(_("place"), max_length=200, blank=True, null=True)
+    place = EncryptedCharField(_("place"), max_length=limits.LINE, blank=True, null=True)
     # Clear, like the case's forms of violence: statistics count them.
     forms = models.JSONField(_("forms of violence"), default=list, validators=[validate_dv_forms])
-    narrative = EncryptedTextField(_("what happened"))
+    narrative = EncryptedTextField(_("what happened"), max_length=limits.NARRATIVE)
     injuries = models.BooleanField(_("injuries"), default=False)
     children_present = models.BooleanField(_("children were present"), default=False)
     recorded_by = models.ForeignKey(
@@ -200,7 +201,7 @@ class RiskAssessment(models.Model):
     answers = EncryptedJSONField(_("answers"))
     score = models.PositiveSmallIntegerField(_("score"))
     risk_level = models.CharField(_("risk level"), max_length=8, choices=RiskLevel.choices)
-    notes = EncryptedTextField(_("notes"), blank=True, null=True)
+    notes = EncryptedTextField(_("notes"), blank=True, null=True, max_length=limits.TEXT)
     assessed_at = models.DateTimeField(_("assessed at"), default=timezone.now)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -297,7 +298,9 @@ class ProtectionOrder(models.Model):
     )
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
-    measures = EncryptedTextField(_("what the order imposes"), blank=True, null=True)
+    measures = EncryptedTextField(
+        _("what the order imposes"), blank=True, null=True, max_length=limits.TEXT
+    )
     covers_children = models.BooleanField(_("covers the children"), default=False)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -394,7 +397,7 @@ class OrderBreach(models.Model):
         verbose_name=_("protection order"),
     )
     occurred_on = models.DateField(_("date of the breach"))
-    description = EncryptedTextField(_("what happened"))
+    description = EncryptedTextField(_("what happened"), max_length=limits.TEXT)
     reported_to_police = models.BooleanField(_("reported to the police"), default=False)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -442,7 +445,7 @@ class ShelterPlacement(models.Model):
     )
     placed_on = models.DateField(_("placed on"))
     left_on = models.DateField(_("left on"), null=True, blank=True)
-    notes = EncryptedTextField(_("notes"), blank=True, null=True)
+    notes = EncryptedTextField(_("notes"), blank=True, null=True, max_length=limits.TEXT)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

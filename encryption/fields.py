@@ -22,7 +22,10 @@ the value is unchanged and under the current key. Hence what the fields refuse:
 * `QuerySet.update()`, `bulk_update()` and raw saves (loaddata) with clear
   values: they bypass `pre_save()`, so there is no row to bind to;
 * returning the stored bytes when decryption fails: `DecryptionError` is raised,
-  naming the model, field and primary key but never a value.
+  naming the model, field and primary key but never a value;
+* saving a new value that its validators refuse, above all one longer than
+  `max_length` (counted in characters of the clear text): `ValidationError`, at
+  save as at `full_clean()`, since the database cannot check a ciphertext's length.
 
 `values()` and `values_list()` return the stored `Ciphertext`, never clear text.
 Serialisation (dumpdata) writes the ciphertext in base64 so that a dump leaving
@@ -302,9 +305,20 @@ class EncryptedField(models.BinaryField):
                 and key_id_of(opened.ciphertext) == current_key_id
             ):
                 return opened.ciphertext
+            if not opened or opened.clear != clear:
+                self._refuse_invalid(value)
         stored = encrypt(clear, binding)
         data[self._opened_key] = _Opened(stored, clear)
         return stored
+
+    def _refuse_invalid(self, value) -> None:
+        """Refuse a new value the field's validators refuse (above all, one longer than
+        max_length), even when the save skipped full_clean(): the database cannot check
+        the length of a ciphertext. Values already stored are carried over unchecked."""
+        try:
+            self.run_validators(value)
+        except ValidationError as error:
+            raise ValidationError({self.name: error.error_list}) from None
 
     def reencrypt(self, stored: bytes, pk) -> Ciphertext:
         """`stored`, of the row with primary key `pk`, encrypted again under the current key."""
@@ -410,7 +424,7 @@ class _EncryptedString(EncryptedField):
 
 
 class EncryptedTextField(_EncryptedString):
-    """Encrypted text of any length; a textarea in forms."""
+    """Encrypted text, up to max_length characters when it is set; a textarea in forms."""
 
     description = _("Encrypted text")
 

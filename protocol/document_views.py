@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_safe
 
+from encryption import limits
+
 from . import documents
 from .access import Part
 from .auditing import case_opened, part_opened
@@ -43,7 +45,7 @@ class DocumentUploadForm(forms.Form):
     category = forms.ChoiceField(label=gettext_lazy("Category"), choices=DocumentCategory.choices)
     title = forms.CharField(
         label=gettext_lazy("Title"),
-        max_length=200,
+        max_length=limits.LINE,
         help_text=gettext_lazy("What the document is, e.g. the court and the date of a decision."),
     )
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import Municipality
+from encryption import limits
 
 from . import access
 from .auditing import case_opened, cases_listed, emergency_accesses_read
@@ -35,6 +36,7 @@ class TransferRequestForm(VersionedForm):
     )
     reason = forms.CharField(
         label=gettext_lazy("Reason for the transfer"),
+        max_length=limits.REASON,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=gettext_lazy(
             "The receiving head of unit or DV coordinator reads this before accepting; "
@@ -58,6 +60,7 @@ class TransferAnswerForm(forms.Form):
     answer = forms.CharField(
         label=gettext_lazy("Answer"),
         required=False,
+        max_length=limits.REASON,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=gettext_lazy("Needed when refusing."),
     )
@@ -68,6 +71,7 @@ class EmergencyAccessForm(forms.Form):
     justification = forms.CharField(
         label=gettext_lazy("Justification"),
         min_length=emergency_services.MIN_JUSTIFICATION_LENGTH,
+        max_length=limits.REASON,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=gettext_lazy(
             "What the emergency is and why you need this case now. It is recorded and "
@@ -78,7 +82,9 @@ class EmergencyAccessForm(forms.Form):
 
 class EmergencyReviewForm(forms.Form):
     review_comment = forms.CharField(
-        label=gettext_lazy("Outcome of the review"), widget=forms.Textarea(attrs={"rows": 2})
+        label=gettext_lazy("Outcome of the review"),
+        max_length=limits.REASON,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 

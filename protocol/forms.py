@@ -1,8 +1,12 @@
+from datetime import timedelta
+
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AdministrativeUnit, Institution
+from encryption import limits
 
 from .access import Part
 from .models import (
@@ -17,6 +21,7 @@ from .models import (
     Stage,
     Urgency,
 )
+from .models.referrals import longest_referral_message
 
 
 class VersionedForm(forms.Form):
@@ -47,6 +52,7 @@ class AssessmentForm(VersionedForm):
     home_visit = forms.BooleanField(label=_("A home visit was made"), required=False)
     findings = forms.CharField(
         label=_("Findings"),
+        max_length=limits.NARRATIVE,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("What the home visit and the interviews showed."),
     )
@@ -63,11 +69,16 @@ class ConferenceForm(VersionedForm):
     people_present = forms.CharField(
         label=_("People present"),
         required=False,
+        max_length=limits.TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Family members, the child when old enough, and others."),
     )
-    minutes = forms.CharField(label=_("Minutes"), widget=forms.Textarea(attrs={"rows": 8}))
-    decisions = forms.CharField(label=_("Decisions"), widget=forms.Textarea(attrs={"rows": 4}))
+    minutes = forms.CharField(
+        label=_("Minutes"), max_length=limits.NARRATIVE, widget=forms.Textarea(attrs={"rows": 8})
+    )
+    decisions = forms.CharField(
+        label=_("Decisions"), max_length=limits.TEXT, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
     def __init__(self, *args, institutions, **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,12 +86,16 @@ class ConferenceForm(VersionedForm):
 
 
 class PlanForm(VersionedForm):
-    goals = forms.CharField(label=_("Goals"), widget=forms.Textarea(attrs={"rows": 6}))
+    goals = forms.CharField(
+        label=_("Goals"), max_length=limits.TEXT, widget=forms.Textarea(attrs={"rows": 6})
+    )
     drafted_with_family = forms.BooleanField(label=_("Drafted with the family"), required=False)
 
 
 class PlanActionForm(VersionedForm):
-    description = forms.CharField(label=_("Action"), widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        label=_("Action"), max_length=limits.REASON, widget=forms.Textarea(attrs={"rows": 3})
+    )
     institution = forms.ModelChoiceField(
         label=_("Responsible institution"), queryset=Institution.objects.none(), required=False
     )
@@ -96,23 +111,35 @@ class PlanActionStatusForm(forms.Form):
 
 
 class ReviewForm(VersionedForm):
-    findings = forms.CharField(label=_("Findings"), widget=forms.Textarea(attrs={"rows": 6}))
+    findings = forms.CharField(
+        label=_("Findings"), max_length=limits.NARRATIVE, widget=forms.Textarea(attrs={"rows": 6})
+    )
     risk_level = forms.ChoiceField(label=_("Risk level now"), choices=RiskLevel.choices)
 
 
 class ClosureForm(VersionedForm):
     closure_reason = forms.ChoiceField(label=_("Reason for closure"), choices=ClosureReason.choices)
-    explanation = forms.CharField(label=_("Explanation"), widget=forms.Textarea(attrs={"rows": 4}))
+    explanation = forms.CharField(
+        label=_("Explanation"), max_length=limits.TEXT, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
 
 class ReasonForm(VersionedForm):
     reason = forms.CharField(
-        label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Reason"),
+        required=False,
+        max_length=limits.REASON,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 4}))
+    text = forms.CharField(
+        label=_("Note"),
+        max_length=limits.TEXT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("The note is empty: nothing was added.")},
+    )
 
 
 class ReassignForm(VersionedForm):
@@ -127,6 +154,7 @@ class CaseFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Search"),
         required=False,
+        max_length=limits.SEARCH,
         help_text=_("Case number, personal number, or full name (exact)."),
     )
     kind = forms.ChoiceField(
@@ -153,6 +181,7 @@ def personal_number_field(label=None) -> forms.RegexField:
     return forms.RegexField(
         label=label or _("Personal number"),
         regex=r"^[A-Za-z]\d{8}[A-Za-z]$",
+        max_length=10,
         required=False,
         help_text=_("Ten characters, e.g. K10101001A; leave empty if unknown."),
         error_messages={"invalid": _("A personal number has ten characters, e.g. K10101001A.")},
@@ -175,6 +204,7 @@ class CaseRegistrationForm(forms.Form):
     reporter_details = forms.CharField(
         label=_("Reporter's name and contact"),
         required=False,
+        max_length=limits.REASON,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     reported_risk_level = forms.ChoiceField(
@@ -185,6 +215,7 @@ class CaseRegistrationForm(forms.Form):
     duplicate_override_reason = forms.CharField(
         label=_("Register anyway, because…"),
         required=False,
+        max_length=limits.REASON,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
@@ -209,7 +240,9 @@ class ReferralForm(forms.Form):
         help_text=_("The institution sees only these parts, and only while the referral is open."),
     )
     reason = forms.CharField(
-        label=_("Reason for the referral"), widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Reason for the referral"),
+        max_length=limits.TEXT,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices)
     legal_basis = forms.ChoiceField(
@@ -222,6 +255,15 @@ class ReferralForm(forms.Form):
         required=False,
         help_text=_("Leave empty for the default period."),
     )
+
+    def clean_expires_on(self):
+        # Access ends at 23:59 of the chosen day: the last day allowed is the one
+        # before the limit, so that the referral service never refuses what passed here.
+        expires_on = self.cleaned_data["expires_on"]
+        last_day = timezone.localdate() + timedelta(days=settings.MBROJTJE_REFERRAL_MAX_DAYS - 1)
+        if expires_on and expires_on > last_day:
+            raise forms.ValidationError(longest_referral_message())
+        return expires_on
 
     def __init__(self, *args, institutions, **kwargs):
         super().__init__(*args, **kwargs)
@@ -238,6 +280,7 @@ class ReferralAnswerForm(VersionedForm):
     answer = forms.CharField(
         label=_("Comment"),
         required=False,
+        max_length=limits.REASON,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required when declining."),
     )
@@ -246,6 +289,7 @@ class ReferralAnswerForm(VersionedForm):
 class ReferralActionForm(VersionedForm):
     action_taken = forms.CharField(
         label=_("What the institution did"),
+        max_length=limits.TEXT,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_(
             "E.g. preliminary order issued; order decided by the court; examination done; "
@@ -260,7 +304,9 @@ class ReferralActionForm(VersionedForm):
 
 
 class ReferralRevokeForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=limits.REASON, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class MeetingForm(forms.Form):
@@ -291,11 +337,20 @@ class MeetingForm(forms.Form):
 
 class MeetingRecordForm(VersionedForm):
     attendance = forms.CharField(
-        label=_("Attendance"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Attendance"),
+        required=False,
+        max_length=limits.TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     minutes = forms.CharField(
-        label=_("Minutes"), required=False, widget=forms.Textarea(attrs={"rows": 8})
+        label=_("Minutes"),
+        required=False,
+        max_length=limits.NARRATIVE,
+        widget=forms.Textarea(attrs={"rows": 8}),
     )
     decisions = forms.CharField(
-        label=_("Decisions"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Decisions"),
+        required=False,
+        max_length=limits.TEXT,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )

@@ -134,6 +134,9 @@ def referral_new(request, number):
                 expires_at=expires_at,
             )
         except ValidationError as error:
+            if hasattr(error, "error_dict") and "expires_at" in error.error_dict:
+                # The form asks for a day; the service speaks of the moment access ends.
+                error.error_dict["expires_on"] = error.error_dict.pop("expires_at")
             form.add_error(None, error)
         else:
             messages.success(request, _("The case has been referred."))

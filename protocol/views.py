@@ -343,7 +343,8 @@ def note_add(request, number):
         services.note_add(by=request.user, case=case, text=form.cleaned_data["text"])
         messages.success(request, _("The note has been added."))
     else:
-        messages.error(request, _("The note is empty: nothing was added."))
+        # Empty or too long; browsers stop typing at the limit, so this is rare.
+        messages.error(request, " ".join(form.errors["text"]))
     return redirect(case.get_absolute_url() + "#notes")
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from encryption import limits
 from encryption.fields import EncryptedCharField, EncryptedDateField, EncryptedTextField
 
 
@@ -147,8 +148,10 @@ class Case(models.Model):
         _("how it was reported"), max_length=12, choices=ReportChannel.choices
     )
     reporter_kind = models.CharField(_("who reported"), max_length=12, choices=ReporterKind.choices)
-    reporter_details = EncryptedTextField(_("reporter's name and contact"), blank=True, null=True)
-    summary = EncryptedTextField(_("what was reported"))
+    reporter_details = EncryptedTextField(
+        _("reporter's name and contact"), blank=True, null=True, max_length=limits.REASON
+    )
+    summary = EncryptedTextField(_("what was reported"), max_length=limits.NARRATIVE)
     registered_at = models.DateTimeField(_("registered at"), default=timezone.now, editable=False)
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -175,8 +178,12 @@ class Case(models.Model):
     # filter and sort on it in SQL; recomputed by every service that moves it.
     next_due_at = models.DateTimeField(_("next due"), null=True, blank=True, editable=False)
     next_due = models.CharField(_("what is due"), max_length=32, blank=True, editable=False)
-    duplicate_override_reason = models.TextField(
-        _("why registered despite a possible duplicate"), blank=True, editable=False
+    duplicate_override_reason = EncryptedTextField(
+        _("why registered despite a possible duplicate"),
+        blank=True,
+        null=True,
+        editable=False,
+        max_length=limits.REASON,
     )
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True)
@@ -318,12 +325,12 @@ class Person(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="people")
     role = models.CharField(_("role in the case"), max_length=20, choices=PersonRole.choices)
-    first_name = EncryptedCharField(_("first name"), max_length=100)
-    last_name = EncryptedCharField(_("last name"), max_length=100)
+    first_name = EncryptedCharField(_("first name"), max_length=limits.NAME)
+    last_name = EncryptedCharField(_("last name"), max_length=limits.NAME)
     personal_number = EncryptedCharField(_("personal number"), max_length=10, blank=True, null=True)
     birth_date = EncryptedDateField(_("date of birth"), blank=True, null=True)
-    address = EncryptedTextField(_("address"), blank=True, null=True)
-    phone = EncryptedCharField(_("phone"), max_length=30, blank=True, null=True)
+    address = EncryptedTextField(_("address"), blank=True, null=True, max_length=limits.ADDRESS)
+    phone = EncryptedCharField(_("phone"), max_length=limits.PHONE, blank=True, null=True)
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, blank=True)
     age_group = models.CharField(_("age group"), max_length=6, choices=AgeGroup.choices, blank=True)
     is_roma = models.BooleanField(_("Roma"), default=False)
@@ -363,7 +370,7 @@ class StageTransition(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
     )
     at = models.DateTimeField(_("at"), default=timezone.now)
-    reason = EncryptedTextField(_("reason"), blank=True, null=True)
+    reason = EncryptedTextField(_("reason"), blank=True, null=True, max_length=limits.TEXT)
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
 
     class Meta:
@@ -459,9 +466,11 @@ class CaseConference(models.Model):
     institutions_present = models.ManyToManyField(
         "accounts.Institution", blank=True, verbose_name=_("institutions present")
     )
-    people_present = EncryptedTextField(_("people present"), blank=True, null=True)
-    minutes = EncryptedTextField(_("minutes"))
-    decisions = EncryptedTextField(_("decisions"))
+    people_present = EncryptedTextField(
+        _("people present"), blank=True, null=True, max_length=limits.TEXT
+    )
+    minutes = EncryptedTextField(_("minutes"), max_length=limits.NARRATIVE)
+    decisions = EncryptedTextField(_("decisions"), max_length=limits.TEXT)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -485,7 +494,7 @@ class Plan(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="plan")
-    goals = EncryptedTextField(_("goals"))
+    goals = EncryptedTextField(_("goals"), max_length=limits.TEXT)
     drafted_with_family = models.BooleanField(_("drafted with the family"), default=False)
     drafted_at = models.DateTimeField(_("drafted at"), default=timezone.now)
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
@@ -516,7 +525,7 @@ class PlanAction(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="actions")
-    description = EncryptedTextField(_("action"))
+    description = EncryptedTextField(_("action"), max_length=limits.REASON)
     institution = models.ForeignKey(
         "accounts.Institution",
         on_delete=models.PROTECT,
@@ -546,7 +555,7 @@ class Review(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reviews")
     held_at = models.DateTimeField(_("held at"), default=timezone.now)
-    findings = EncryptedTextField(_("findings"))
+    findings = EncryptedTextField(_("findings"), max_length=limits.NARRATIVE)
     risk_level = models.CharField(_("risk level"), max_length=8, choices=RiskLevel.choices)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -571,7 +580,7 @@ class Assessment(models.Model):
     assessed_at = models.DateTimeField(_("assessed at"), default=timezone.now)
     risk_level = models.CharField(_("risk level"), max_length=8, choices=RiskLevel.choices)
     home_visit = models.BooleanField(_("home visit made"), default=False)
-    findings = EncryptedTextField(_("findings"))
+    findings = EncryptedTextField(_("findings"), max_length=limits.NARRATIVE)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -590,7 +599,7 @@ class Assessment(models.Model):
 class Note(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
-    text = EncryptedTextField(_("note"))
+    text = EncryptedTextField(_("note"), max_length=limits.TEXT)
     written_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from encryption import limits
 from encryption.fields import EncryptedCharField
 
 from .cases import Case
@@ -53,7 +54,7 @@ class Document(models.Model):
         Case, on_delete=models.PROTECT, related_name="documents", verbose_name=_("case")
     )
     category = models.CharField(_("category"), max_length=20, choices=DocumentCategory.choices)
-    title = EncryptedCharField(_("title"), max_length=200)
+    title = EncryptedCharField(_("title"), max_length=limits.LINE)
     original_filename = EncryptedCharField(_("original file name"), max_length=255)
     content_type = models.CharField(
         _("file type"), max_length=20, choices=DocumentType.choices, editable=False

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from encryption import limits
 from encryption.fields import EncryptedTextField
 
 from .cases import Case
@@ -45,7 +46,7 @@ class CaseTransfer(models.Model):
         related_name="+",
         verbose_name=_("to municipality"),
     )
-    reason = EncryptedTextField(_("reason for the transfer"))
+    reason = EncryptedTextField(_("reason for the transfer"), max_length=limits.REASON)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -65,7 +66,7 @@ class CaseTransfer(models.Model):
         verbose_name=_("answered by"),
     )
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
-    answer = EncryptedTextField(_("answer"), blank=True, null=True)
+    answer = EncryptedTextField(_("answer"), blank=True, null=True, max_length=limits.REASON)
 
     history = HistoricalRecords()
 
@@ -117,7 +118,7 @@ class EmergencyAccess(models.Model):
         related_name="emergency_accesses",
         verbose_name=_("opened by"),
     )
-    justification = EncryptedTextField(_("justification"))
+    justification = EncryptedTextField(_("justification"), max_length=limits.REASON)
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
     expires_at = models.DateTimeField(_("access ends"))
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
@@ -129,7 +130,9 @@ class EmergencyAccess(models.Model):
         related_name="+",
         verbose_name=_("reviewed by"),
     )
-    review_comment = EncryptedTextField(_("review comment"), blank=True, null=True)
+    review_comment = EncryptedTextField(
+        _("review comment"), blank=True, null=True, max_length=limits.REASON
+    )
 
     history = HistoricalRecords()
 

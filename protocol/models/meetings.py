@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from encryption import limits
 from encryption.fields import EncryptedTextField
 
 from .cases import Case
@@ -29,9 +30,9 @@ class Meeting(models.Model):
         "accounts.Institution", related_name="meetings", verbose_name=_("invited institutions")
     )
     cases = models.ManyToManyField(Case, related_name="meetings", verbose_name=_("agenda"))
-    attendance = EncryptedTextField(_("attendance"), blank=True, null=True)
-    minutes = EncryptedTextField(_("minutes"), blank=True, null=True)
-    decisions = EncryptedTextField(_("decisions"), blank=True, null=True)
+    attendance = EncryptedTextField(_("attendance"), blank=True, null=True, max_length=limits.TEXT)
+    minutes = EncryptedTextField(_("minutes"), blank=True, null=True, max_length=limits.NARRATIVE)
+    decisions = EncryptedTextField(_("decisions"), blank=True, null=True, max_length=limits.TEXT)
     convened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

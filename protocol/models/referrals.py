@@ -1,15 +1,19 @@
 """Referrals of a case to a member institution of the coordinated referral mechanism."""
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
 
+from encryption import limits
 from encryption.fields import EncryptedTextField
 
 from .cases import Case
@@ -41,6 +45,15 @@ class Urgency(models.TextChoices):
     NORMAL = "normal", _("normal")
 
 
+def longest_referral_message() -> str:
+    days = settings.MBROJTJE_REFERRAL_MAX_DAYS
+    return ngettext(
+        "A referral gives access for at most %(days)d day; for longer, make a new referral.",
+        "A referral gives access for at most %(days)d days; for longer, make a new referral.",
+        days,
+    ) % {"days": days}
+
+
 class Referral(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="referrals")
@@ -51,7 +64,7 @@ class Referral(models.Model):
         verbose_name=_("institution"),
     )
     parts = models.JSONField(_("parts shared"))
-    reason = EncryptedTextField(_("reason"))
+    reason = EncryptedTextField(_("reason"), max_length=limits.TEXT)
     urgency = models.CharField(_("urgency"), max_length=8, choices=Urgency.choices)
     legal_basis = models.CharField(_("legal basis"), max_length=16, choices=LegalBasis.choices)
     due_date = models.DateField(_("answer due by"))
@@ -59,8 +72,12 @@ class Referral(models.Model):
     state = models.CharField(
         _("state"), max_length=12, choices=ReferralState.choices, default=ReferralState.NEW
     )
-    answer = EncryptedTextField(_("answer"), blank=True, null=True)
-    action_taken = EncryptedTextField(_("what the institution did"), blank=True, null=True)
+    # The member's answer, and the worker's reason if the referral is revoked.
+    answer = EncryptedTextField(_("answer"), blank=True, null=True, max_length=limits.TEXT)
+    # Each record is appended, with its time.
+    action_taken = EncryptedTextField(
+        _("what the institution did"), blank=True, null=True, max_length=limits.RECORD
+    )
     referred_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -100,6 +117,14 @@ class Referral(models.Model):
 
     def get_absolute_url(self):
         return reverse("protocol:referral_detail", kwargs={"pk": self.pk})
+
+    def clean(self):
+        # Not a CheckConstraint: the limit is a setting, and date arithmetic in a
+        # constraint is written differently on SQLite and PostgreSQL.
+        super().clean()
+        longest = timedelta(days=settings.MBROJTJE_REFERRAL_MAX_DAYS)
+        if self.expires_at and self.referred_at and self.expires_at > self.referred_at + longest:
+            raise ValidationError({"expires_at": longest_referral_message()})
 
     @property
     def is_open(self) -> bool:

@@ -242,7 +242,7 @@ def case_register(
         reporter_details=reporter_details or None,
         summary=summary,
         registered_by=by,
-        duplicate_override_reason=duplicate_override_reason.strip(),
+        duplicate_override_reason=duplicate_override_reason.strip() or None,
     )
     case.number = _next_case_number(by.municipality)
     refresh_next_due(case)

@@ -48,8 +48,8 @@ def fill(count=30):
                 case_id=uuid.uuid4() if i % 2 else None,
                 case_number=f"DR-2026-{i:04d}",
                 municipality_id=2,
-                part="identity,risk" if i % 4 else "",
-                justification="pëlqim: ë|ç:~" if i % 5 == 0 else "",
+                part="identity,risk" if i % 4 else "pëlqim: ë|ç:~",
+                justification="court_order" if i % 5 == 0 else "",
                 detail={"page": "protocol:case_detail", "n": i, "ë": [1, "|"]},
                 actor=ACTOR if i % 7 else Actor(),
             )

@@ -229,7 +229,7 @@ def statistician(db):
 )
 def test_other_users_get_404_on_every_audit_page(request, role, worker):
     user = request.getfixturevalue(role)
-    flagged = event(worker, Action.BREAK_GLASS, case_number=CASE, justification="Natën.")
+    flagged = event(worker, Action.BREAK_GLASS, case_number=CASE)
     client = signed_in_client(user)
     for method, path in AUDIT_PAGES:
         url = path.format(user=worker.pk, flag=flagged.flags.get().pk)
@@ -254,7 +254,7 @@ def test_pages_show_identifiers_never_the_people_of_the_case(officer, worker):
         municipality_id=case.municipality_id,
         part="identity",
     )
-    event(worker, Action.BREAK_GLASS, case_number=case.number, justification="Fëmija u gjet.")
+    event(worker, Action.BREAK_GLASS, case_number=case.number)
     client = english_client(officer)
     pages = [
         client.get("/audit/"),
@@ -275,7 +275,7 @@ def test_pages_show_identifiers_never_the_people_of_the_case(officer, worker):
 
 
 def test_export_is_the_filtered_timeline_as_csv_and_is_recorded(officer, worker, municipality):
-    read = event(worker, case_number=CASE, justification='=HYPERLINK("http://x")')
+    read = event(worker, case_number=CASE, part='=HYPERLINK("http://x")')
     event(worker, case_number=OTHER_CASE)
     response = english_client(officer).get("/audit/export.csv", {"case": CASE})
     assert response.status_code == 200
@@ -288,7 +288,7 @@ def test_export_is_the_filtered_timeline_as_csv_and_is_recorded(officer, worker,
     assert row["case_number"] == CASE
     assert row["action"] == Action.CASE_VIEWED
     assert row["ip_address"] == "10.1.2.3"
-    assert row["justification"] == '\'=HYPERLINK("http://x")'  # not a formula
+    assert row["part"] == '\'=HYPERLINK("http://x")'  # not a formula
     assert row["occurred_at"] == timezone.localtime(read.occurred_at, TIRANE).isoformat()
 
     exported = AuditEvent.objects.get(action=Action.EXPORTED)
@@ -308,7 +308,6 @@ def flag(worker, municipality):
         Action.BREAK_GLASS,
         case_number=CASE,
         municipality_id=municipality.pk,
-        justification="Fëmija u gjet natën.",
     )
     return Flag.objects.get(event=flagged)
 
@@ -482,3 +481,11 @@ def test_police_reading_the_case_through_a_referral_cannot_see_its_access_log(
     client = signed_in_client(police_member)
     assert client.get(case.get_absolute_url()).status_code == 200
     assert client.get(f"/cases/{case.number}/access-log/").status_code == 404
+
+
+def test_a_too_long_review_comment_is_refused_and_the_flag_stays_open(officer, flag):
+    response = signed_in_client(officer).post(
+        f"/audit/flags/{flag.pk}/review/", {f"{flag.pk}-comment": "x" * 1001}
+    )
+    assert "ka të shumtën 1000 shenja (ka 1001)" in page_of(response)
+    assert not FlagReview.objects.exists()

@@ -289,3 +289,13 @@ def test_dv_case_and_child_case_are_linked_both_ways(worker, head, municipality)
     both = UserFactory(municipality=municipality, roles=[Role.HEAD_OF_CPU, Role.DV_COORDINATOR])
     page = signed_in_client(both).get(child_case.get_absolute_url()).content.decode()
     assert dv_case.get_absolute_url() in page
+
+
+def test_a_too_long_note_is_refused_with_the_limit_and_nothing_is_saved(worker):
+    case = register_child_case(worker)
+    response = signed_in_client(worker).post(
+        case.get_absolute_url() + "notes/", {"text": "x" * 4001}, follow=True
+    )
+    assert response.status_code == 200
+    assert "ka të shumtën 4000 shenja (ka 4001)" in response.content.decode()
+    assert not case.notes.exists()

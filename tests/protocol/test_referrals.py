@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.roles import Role
+from accounts.roles import Role, institution_group_name
 from protocol import access
 from protocol.models import CaseGroupObjectPermission, Referral, ReferralState
 from protocol.services import referrals as referral_services
@@ -232,3 +232,50 @@ def test_inbox_pages_and_filters_states_in_the_database(worker, officer, police_
     new = client.get("/cases/referrals/?state=new").content.decode()
     assert expired_by_time.case.number not in new
     assert "state=new&amp;page=2" in new
+
+
+# --- The longest a referral may last -------------------------------------------------------
+
+
+def test_referral_may_give_access_up_to_the_limit(worker, police_institution, settings):
+    settings.MBROJTJE_REFERRAL_MAX_DAYS = 365
+    case = register_child_case(worker)
+    at_limit = timezone.now() + timedelta(days=365) - timedelta(minutes=1)
+    referral = refer(worker, case, police_institution, expires_at=at_limit)
+    assert referral.expires_at == at_limit
+
+
+def test_referral_service_refuses_access_beyond_the_limit(worker, police_institution, settings):
+    settings.MBROJTJE_REFERRAL_MAX_DAYS = 365
+    case = register_child_case(worker)
+    with pytest.raises(ValidationError) as refused:
+        refer(worker, case, police_institution, expires_at=timezone.now() + timedelta(days=366))
+    assert refused.value.message_dict["expires_at"] == [
+        "Një referim jep qasje për të shumtën 365 ditë; për më gjatë, bëni një referim të ri."
+    ]
+    assert not Referral.objects.exists()
+    assert not CaseGroupObjectPermission.objects.filter(
+        content_object=case, group__name=institution_group_name(police_institution.pk)
+    ).exists()
+
+
+def test_referral_form_refuses_an_end_beyond_the_limit_and_names_it(
+    worker, police_institution, settings
+):
+    settings.MBROJTJE_REFERRAL_MAX_DAYS = 30
+    case = register_child_case(worker)
+    response = signed_in_client(worker).post(
+        case.get_absolute_url() + "referrals/new/",
+        {
+            "institution": police_institution.pk,
+            "parts": ["identity"],
+            "reason": "Kërkohet vizitë e policisë.",
+            "urgency": "urgent",
+            "legal_basis": "child_at_risk",
+            "due_date": (timezone.localdate() + timedelta(days=2)).isoformat(),
+            "expires_on": (timezone.localdate() + timedelta(days=30)).isoformat(),
+        },
+    )
+    assert response.status_code == 200
+    assert "Një referim jep qasje për të shumtën 30 ditë" in response.content.decode()
+    assert not Referral.objects.exists()

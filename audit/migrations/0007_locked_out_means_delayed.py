@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0005_access_refused_and_new_flags'),
+        ('audit', '0006_flag_review_comment_encrypted'),
     ]
 
     operations = [
