@@ -67,6 +67,14 @@ STAFF_NAMES = {
     ],
 }
 
+# Durrës has a second administrator, and an account whose role waits for
+# approval: durres.admin requested it, durres.admin2 (or the platform
+# administrator) approves or refuses it. (username, role, first, last, requested by)
+SECOND_PERSON_STAFF = [
+    ("durres.admin2", Role.MUNICIPAL_ADMINISTRATOR, "Klodiana", "Ndreu", None),
+    ("durres.pmf2", Role.CHILD_PROTECTION_WORKER, "Erion", "Bushati", "durres.admin"),
+]
+
 NATIONAL_STAFF = [
     ("kombetar.statistika", Role.NATIONAL_STATISTICIAN, "Drita", "Muça"),
 ]

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from accounts import services as account_services
 from accounts.models import Institution
 from accounts.roles import Role
 from audit.context import Actor
@@ -67,6 +68,10 @@ RULES = {
     "accounts:manage_create": ("GET", {"admin"}, None),
     "accounts:manage_detail": ("GET", {"admin"}, "account"),
     "accounts:manage_action": ("POST", {"admin"}, "account_action"),
+    # The platform administrator (a superuser) is tested in tests/accounts/test_role_approval.py.
+    "accounts:manage_approvals": ("GET", {"admin"}, None),
+    "accounts:manage_approve": ("POST", {"admin"}, "waiting_account"),
+    "accounts:manage_refuse": ("POST", {"admin"}, "waiting_account"),
     "protocol:case_list": (
         "GET",
         CHILD_CASE | DV_CASE | {"coworker", "foreign_head", "police", "teacher"},
@@ -177,6 +182,15 @@ def world(db, tmp_path, settings):
         "statistician": UserFactory(municipality=None, roles=[Role.NATIONAL_STATISTICIAN]),
         "no_role": UserFactory(municipality=durres),
     }
+    # A role requested by a second administrator, which "admin" may approve.
+    waiting_account = account_services.account_create(
+        by=UserFactory(municipality=durres, roles=[Role.MUNICIPAL_ADMINISTRATOR]),
+        username="requested.pmf",
+        first_name="E",
+        last_name="P",
+        email="requested@example.invalid",
+        roles={Role.CHILD_PROTECTION_WORKER},
+    ).user
     child_case = take_to_monitoring(
         register_child_case(users["owner"]), users["owner"], users["supervisor"]
     )
@@ -311,6 +325,7 @@ def world(db, tmp_path, settings):
         "dv_placement": {"number": dv_case.number, "pk": placement.pk},
         "account": {"pk": users["coworker"].pk},
         "account_action": {"pk": users["coworker"].pk, "action": "unlock"},
+        "waiting_account": {"pk": waiting_account.pk},
         "report_format": {"fmt": "xlsx"},
     }
     clients = {"anonymous": Client()}

@@ -30,7 +30,9 @@ def test_administrator_creates_an_account_with_a_temporary_password(municipal_ad
 
     account = User.objects.get(username="punonjes.i.ri")
     assert account.municipality == municipal_admin.municipality
-    assert account.roles == {Role.CHILD_PROTECTION_WORKER}
+    assert account.roles == set()
+    assert account.pending_roles == {Role.CHILD_PROTECTION_WORKER}
+    assert account.email_confirmed_at is None
     assert account.must_change_password
     assert account.check_password(temporary_password)
     assert temporary_password not in str(User.history.filter(id=account.pk).values())
