@@ -71,7 +71,7 @@ STAFF_NAMES = {
 # approval: durres.admin requested it, durres.admin2 (or the platform
 # administrator) approves or refuses it. (username, role, first, last, requested by)
 SECOND_PERSON_STAFF = [
-    ("durres.admin2", Role.MUNICIPAL_ADMINISTRATOR, "Klodiana", "Ndreu", None),
+    ("durres.admin2", Role.MUNICIPAL_ADMINISTRATOR, "Dafina", "Ndreu", None),
     ("durres.pmf2", Role.CHILD_PROTECTION_WORKER, "Erion", "Bushati", "durres.admin"),
 ]
 
