@@ -3,7 +3,7 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import StringAgg, Value
+from django.db.models import Q, StringAgg, Value
 
 UserModel = get_user_model()
 
@@ -17,10 +17,18 @@ class PasswordBackend(ModelBackend):
     """
 
     def get_user(self, user_id):
-        """The signed-in user with their roles, in one query: every page needs both."""
+        """The signed-in user with their roles in force, in one query: every page needs both.
+
+        A role waiting for a second person's approval is not counted: it grants nothing.
+        """
         user = (
             UserModel._default_manager.annotate(
-                role_list=StringAgg("role_assignments__role", delimiter=Value(","), default="")
+                role_list=StringAgg(
+                    "role_assignments__role",
+                    delimiter=Value(","),
+                    default="",
+                    filter=Q(role_assignments__approved_at__isnull=False),
+                )
             )
             .filter(pk=user_id)
             .first()

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .notifications import unread_count
 from .roles import CASE_ROLES, Role
+from .selectors import may_approve_requests
 
 # Who reads the figures of reports/ (which decides, per page, what each of them sees).
 REPORT_ROLES = frozenset(
@@ -42,8 +43,10 @@ def _navigation(request):
         items.append((_("Meetings"), reverse("meetings:list")))
     if user.roles & REPORT_ROLES:
         items.append((_("Reports"), reverse("reports:dashboard")))
-    if user.has_perm("accounts.manage_accounts"):
+    if user.has_perm("accounts.manage_accounts") and user.municipality_id:
         items.append((_("Accounts"), reverse("accounts:manage_list")))
+    if may_approve_requests(user):
+        items.append((_("Awaiting approval"), reverse("accounts:manage_approvals")))
     items.append((_("My account"), reverse("accounts:profile")))
     # The item whose address is the longest start of this page's is the current one.
     matching = [

@@ -68,7 +68,15 @@ STAFF_NAMES = {
 }
 
 # An account of Durrës waiting for activation, to try the link a new user gets by e-mail.
-AWAITING_ACTIVATION = ("durres.pmf2", Role.CHILD_PROTECTION_WORKER, "Klea", "Shehu")
+AWAITING_ACTIVATION = ("durres.pmf3", Role.CHILD_PROTECTION_WORKER, "Klea", "Shehu")
+
+# Durrës has a second administrator, and an account whose role waits for
+# approval: durres.admin requested it, durres.admin2 (or the platform
+# administrator) approves or refuses it. (username, role, first, last, requested by)
+SECOND_PERSON_STAFF = [
+    ("durres.admin2", Role.MUNICIPAL_ADMINISTRATOR, "Dafina", "Ndreu", None),
+    ("durres.pmf2", Role.CHILD_PROTECTION_WORKER, "Erion", "Bushati", "durres.admin"),
+]
 
 NATIONAL_STAFF = [
     ("kombetar.statistika", Role.NATIONAL_STATISTICIAN, "Drita", "Muça"),

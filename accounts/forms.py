@@ -148,3 +148,17 @@ class AccountCreateForm(AccountForm):
 
 class AccountUpdateForm(AccountForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class RequestApprovalForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class RequestRefusalForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Why do you refuse?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Kept encrypted; the administrators of the municipality can read it."),
+    )

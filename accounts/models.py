@@ -142,6 +142,21 @@ class User(AbstractUser):
     email_confirmed_at = models.DateTimeField(
         _("e-mail address confirmed at"), null=True, blank=True, editable=False
     )
+    # A new address for an account that holds or waits for a role needing
+    # confirmation: `email` stays in force until a second person approves it
+    # (accounts.services.role_requests_approve). Not a victim's data: plain text.
+    email_requested = models.EmailField(_("requested e-mail address"), blank=True)
+    email_requested_by = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("address change requested by"),
+    )
+    email_requested_at = models.DateTimeField(
+        _("address change requested at"), null=True, blank=True, editable=False
+    )
     # Incremented by every edit through the account pages, so that a second
     # administrator saving an older form is refused instead of overwriting.
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -166,8 +181,29 @@ class User(AbstractUser):
 
     @cached_property
     def roles(self) -> frozenset[str]:
+        """The roles in force: a role waiting for a second person's approval grants nothing."""
         # all() rather than values_list(): list pages prefetch the assignments.
-        return frozenset(assignment.role for assignment in self.role_assignments.all())
+        return frozenset(
+            assignment.role for assignment in self.role_assignments.all() if assignment.in_force
+        )
+
+    @cached_property
+    def pending_roles(self) -> frozenset[str]:
+        """The roles requested for the account and waiting for approval (for display only)."""
+        return frozenset(
+            assignment.role for assignment in self.role_assignments.all() if not assignment.in_force
+        )
+
+    @property
+    def is_platform_administrator(self) -> bool:
+        """The national platform administrator: an active superuser, made on the server
+        (`createsuperuser`), with no municipality. The second person for every
+        municipality; reads no case (protocol.access refuses superusers)."""
+        return self.is_active and self.is_superuser
+
+    @property
+    def awaits_approval(self) -> bool:
+        return bool(self.pending_roles or self.email_requested)
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
@@ -180,6 +216,10 @@ class User(AbstractUser):
     def get_role_display(self) -> str:
         labels = dict(Role.choices)
         return ", ".join(str(labels[role]) for role in sorted(self.roles) if role in labels)
+
+    def get_pending_role_display(self) -> str:
+        labels = dict(Role.choices)
+        return ", ".join(str(labels[role]) for role in sorted(self.pending_roles) if role in labels)
 
 
 class SignInThrottle(models.Model):
@@ -207,6 +247,14 @@ class SignInThrottle(models.Model):
 
 
 class RoleAssignment(models.Model):
+    """A role of an account: requested by `assigned_by`, in force once `approved_at` is set.
+
+    A role that needs confirmation (roles.ROLES_NEEDING_CONFIRMATION) is created
+    waiting when an administrator grants it, and a second person approves it;
+    the platform (the server's command line, seeding) grants in force directly,
+    with `approved_by` empty.
+    """
+
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="role_assignments", verbose_name=_("account")
     )
@@ -220,6 +268,16 @@ class RoleAssignment(models.Model):
         verbose_name=_("assigned by"),
     )
     assigned_at = models.DateTimeField(_("assigned at"), default=timezone.now)
+    approved_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    # Empty: requested and waiting. A forgotten approval grants nothing.
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
 
     history = HistoricalRecords()
 
@@ -231,6 +289,19 @@ class RoleAssignment(models.Model):
             models.CheckConstraint(
                 condition=Q(role__in=Role.values), name="role_assignment_known_role"
             ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | Q(approved_at__isnull=False),
+                name="role_assignment_approver_has_time",
+            ),
+            # The second person is second: neither the one who asked nor the account.
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True)
+                | (
+                    ~Q(approved_by=models.F("user"))
+                    & (Q(assigned_by__isnull=True) | ~Q(approved_by=models.F("assigned_by")))
+                ),
+                name="role_assignment_approved_by_another",
+            ),
         ]
 
     def __str__(self):
@@ -241,6 +312,10 @@ class RoleAssignment(models.Model):
         # pages, the command line, seeding, a shell.
         self.clean_combination()
         super().save(*args, **kwargs)
+
+    @property
+    def in_force(self) -> bool:
+        return self.approved_at is not None
 
     def clean_combination(self) -> None:
         held = RoleAssignment.objects.filter(user_id=self.user_id).exclude(pk=self.pk)
@@ -345,6 +420,42 @@ class AdministrativeAct(models.Model):
 
     def __str__(self):
         return f"administrative act {self.pk}"
+
+
+class RequestRefusal(models.Model):
+    """A second person's refusal of what waited on an account (roles, a new address).
+
+    The reason is typed by an administrator and may name people: encrypted, and
+    kept out of the audit trail, which records this row's id.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="request_refusals", verbose_name=_("account")
+    )
+    refused_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("refused by"),
+    )
+    refused_at = models.DateTimeField(_("refused at"), default=timezone.now)
+    roles = models.JSONField(_("roles refused"), default=list, blank=True)
+    email_refused = models.BooleanField(_("address change refused"), default=False)
+    reason = EncryptedTextField(_("reason"))
+
+    class Meta:
+        verbose_name = _("refused request")
+        verbose_name_plural = _("refused requests")
+        ordering = ["-refused_at"]
+
+    def __str__(self):
+        return f"refusal {self.pk}"
+
+    def get_role_display(self) -> str:
+        labels = dict(Role.choices)
+        return ", ".join(str(labels[role]) for role in self.roles if role in labels)
 
 
 def _new_totp_key() -> str:
@@ -510,6 +621,10 @@ class Notification(models.Model):
         DEADLINE_DUE = "deadline_due", _("deadline within a day")
         DEADLINE_OVERDUE = "deadline_overdue", _("deadline passed")
         ORDER_EXPIRING = "order_expiring", _("protection order expiring soon")
+        ROLE_REQUESTED = "role_requested", _("a role was requested for your account")
+        ROLE_APPROVED = "role_approved", _("the roles of your account were approved")
+        ROLE_REFUSED = "role_refused", _("a request for your account was refused")
+        APPROVAL_WAITING = "approval_waiting", _("an account waits for approval")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(

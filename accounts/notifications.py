@@ -67,19 +67,69 @@ def _send_email(notification: Notification, address: str) -> None:
     # lives in their browser's cookie, not here.
     with translation.override(settings.LANGUAGE_CODE):
         subject, body = email_text(notification)
+    if _mail(subject, body, address, what=f"Notification e-mail {notification.pk}"):
+        Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+
+
+def _mail(subject: str, body: str, address: str, *, what: str) -> bool:
+    """Send one e-mail; False, logged without the address, when it could not be sent."""
     try:
         EmailMessage(subject=subject, body=body, to=[address]).send()
     except Exception as error:
         # The change is committed already: a mail server that is down must not turn it
         # into an error page. Logged by identifier and error class only (an SMTP error
-        # quotes the address); the notification keeps emailed_at empty.
-        logger.error(
-            "Notification e-mail %s could not be sent: %s.",
-            notification.pk,
-            type(error).__name__,
-        )
+        # quotes the address); a notification keeps emailed_at empty.
+        logger.error("%s could not be sent: %s.", what, type(error).__name__)
+        return False
+    return True
+
+
+ADDRESS_CHANGE_REQUESTED = "requested"
+ADDRESS_CHANGED = "changed"
+ADDRESS_CHANGE_REFUSED = "refused"
+
+
+def address_change_announce(*, account: User, old_address: str, what: str) -> None:
+    """Tell the old address of `account`, once the transaction commits, that its address
+    was changed (or a change requested, or refused): whoever controls the address
+    controls the account, so its owner must hear of it where they still read mail.
+
+    No name, no new address, no link: the e-mail only says whom to call.
+    """
+    if not old_address:
         return
-    Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+    transaction.on_commit(partial(_send_address_change, account.pk, old_address, what))
+
+
+def _send_address_change(account_id: int, address: str, what: str) -> None:
+    with translation.override(settings.LANGUAGE_CODE):
+        subject, body = address_change_text(what)
+    _mail(subject, body, address, what=f"Address-change e-mail for account {account_id}")
+
+
+def address_change_text(what: str) -> tuple[str, str]:
+    """Subject and body of the e-mail to an account's old address."""
+    events = {
+        ADDRESS_CHANGE_REQUESTED: _(
+            "An administrator of your municipality asked to change the e-mail address of "
+            "your Mbrojtje account. The change takes effect only when a second "
+            "administrator approves it."
+        ),
+        ADDRESS_CHANGED: _("The e-mail address of your Mbrojtje account has been changed."),
+        ADDRESS_CHANGE_REFUSED: _(
+            "A request to change the e-mail address of your Mbrojtje account was refused: "
+            "the address stays as it was."
+        ),
+    }
+    subject = _("Mbrojtje: the e-mail address of your account")
+    body = _(
+        "%(event)s\n\n"
+        "If you did not expect this, call the head of your unit and the gender-equality "
+        "officer of your municipality at once: whoever controls the address of an account "
+        "can take it over.\n\n"
+        "This e-mail gives no details and contains no link. Do not reply to it."
+    ) % {"event": events[what]}
+    return subject, body
 
 
 def email_text(notification: Notification) -> tuple[str, str]:

@@ -1,13 +1,24 @@
 """Reads of accounts, limited to what the reader may see."""
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from audit.models import Action, AuditEvent
 from audit.selectors import is_officer
 
-from .models import ActivationLink, AdministrativeAct, AuthenticatorDevice, Institution, User
+from .models import (
+    ActivationLink,
+    AdministrativeAct,
+    AuthenticatorDevice,
+    Institution,
+    RequestRefusal,
+    RoleAssignment,
+    User,
+)
+from .roles import Role
 
 
 def accounts_managed_by(user: User) -> QuerySet[User]:
@@ -17,7 +28,7 @@ def accounts_managed_by(user: User) -> QuerySet[User]:
     return (
         User.objects.filter(municipality_id=user.municipality_id, is_superuser=False)
         .exclude(pk=user.pk)
-        .select_related("institution")
+        .select_related("institution", "email_requested_by")
         .prefetch_related("role_assignments")
         .annotate(
             has_authenticator=Exists(
@@ -60,3 +71,81 @@ def administrative_act_of_event(user: User, event_pk: int) -> AdministrativeAct 
         .filter(pk=act_id, account__municipality_id=user.municipality_id)
         .first()
     )
+
+
+def may_approve_requests(user: User) -> bool:
+    """A municipal administrator in force, or the national platform administrator."""
+    return user.is_platform_administrator or bool(
+        user.is_active and user.municipality_id and user.has_role(Role.MUNICIPAL_ADMINISTRATOR)
+    )
+
+
+def accounts_awaiting_approval(user: User) -> QuerySet[User]:
+    """The accounts with roles or a new address waiting for approval that `user` may see:
+    those of their municipality (but their own) for an administrator, of every
+    municipality for the platform administrator; none for anyone else.
+
+    Whether the user may decide (not having requested any of it) is the service's.
+    """
+    if user.is_platform_administrator:
+        accounts = User.objects.filter(is_superuser=False)
+    elif may_approve_requests(user):
+        accounts = User.objects.filter(
+            municipality_id=user.municipality_id, is_superuser=False
+        ).exclude(pk=user.pk)
+    else:
+        return User.objects.none()
+    waiting_role = RoleAssignment.objects.filter(user=OuterRef("pk"), approved_at__isnull=True)
+    return (
+        accounts.filter(Exists(waiting_role) | ~Q(email_requested=""))
+        .select_related("municipality", "institution", "email_requested_by")
+        .prefetch_related(
+            Prefetch(
+                "role_assignments",
+                queryset=RoleAssignment.objects.select_related("assigned_by").order_by("role"),
+            )
+        )
+        .order_by("municipality__name", "username")
+    )
+
+
+@dataclass(frozen=True)
+class WaitingRequest:
+    """What waits on one account, as the approval page shows it."""
+
+    account: User
+    roles: list[str]
+    new_email: str
+    requested_by: list[str]
+    requested_at: datetime
+    may_decide: bool
+
+
+def approval_queue(user: User) -> tuple[list[WaitingRequest], list[WaitingRequest]]:
+    """What `user` may approve, and apart what they requested themselves (waiting for
+    someone else), oldest request first; in a fixed number of queries."""
+    labels = dict(Role.choices)
+    to_decide, own_requests = [], []
+    for account in accounts_awaiting_approval(user):
+        waiting = [a for a in account.role_assignments.all() if not a.in_force]
+        requesters = {a.assigned_by for a in waiting}
+        moments = [a.assigned_at for a in waiting]
+        if account.email_requested:
+            requesters.add(account.email_requested_by)
+            moments.append(account.email_requested_at)
+        request = WaitingRequest(
+            account=account,
+            roles=[str(labels[a.role]) for a in waiting],
+            new_email=account.email_requested,
+            requested_by=sorted(r.username for r in requesters if r is not None),
+            requested_at=min(m for m in moments if m is not None),
+            may_decide=user.pk not in {r.pk for r in requesters if r is not None},
+        )
+        (to_decide if request.may_decide else own_requests).append(request)
+    by_age = lambda request: request.requested_at  # noqa: E731
+    return sorted(to_decide, key=by_age), sorted(own_requests, key=by_age)
+
+
+def refusals_of(account: User) -> QuerySet[RequestRefusal]:
+    """The refused requests of an account the caller may already manage, newest first."""
+    return account.request_refusals.select_related("refused_by").order_by("-refused_at")

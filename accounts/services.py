@@ -21,11 +21,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from audit.context import as_user
-from audit.models import Action
+from audit.models import Action, FlagKind
 from audit.services import record
 from encryption.blind_index import blind_index
 
-from . import throttling
+from . import notifications, throttling
 from .models import (
     BACKUP_CODE_PURPOSE,
     ActivationLink,
@@ -35,13 +35,17 @@ from .models import (
     BackupCodeDevice,
     Institution,
     Municipality,
+    Notification,
+    RequestRefusal,
     RoleAssignment,
     User,
     new_backup_code,
     normalise_backup_code,
 )
 from .roles import (
+    CASE_ROLES,
     MUNICIPAL_GROUP_ROLES,
+    ROLES_NEEDING_CONFIRMATION,
     Role,
     institution_group_name,
     role_combination_errors,
@@ -78,6 +82,10 @@ class LinkNotSent(Exception):
 logger = logging.getLogger(__name__)
 
 
+class ApprovalNotAllowed(Exception):
+    """This user may not decide on what waits on this account; the message says why."""
+
+
 # --- Signing in -------------------------------------------------------------
 
 
@@ -92,8 +100,14 @@ def _account_event(action: str, account: User | None, **detail) -> None:
     )
 
 
-def _administered(by: User | None, account: User, what: str, **detail) -> None:
-    """An administrative action on `account`; `by` is None for the server's command line."""
+def _administered(
+    by: User | None, account: User, what: str, *, flags: tuple[str, ...] = (), **detail
+) -> None:
+    """An administrative action on `account`; `by` is None for the server's command line.
+
+    Raises an ACCOUNT_ADMINISTERED flag for the officer when `by` is someone else
+    (audit.services); `flags` names more.
+    """
     record(
         Action.ACCOUNT_ADMINISTERED,
         actor=as_user(by) if by else None,
@@ -101,6 +115,7 @@ def _administered(by: User | None, account: User, what: str, **detail) -> None:
         object_id=account.pk,
         municipality_id=account.municipality_id,
         detail={"what": what, **detail},
+        flags=flags,
     )
 
 
@@ -316,8 +331,10 @@ def account_create(
 ) -> NewAccount:
     """Create an account in the administrator's municipality, without a password.
 
-    The person sets one, and enrols an authenticator, through the activation
-    link sent to their confirmed address; until then nobody can sign in to it.
+    Its roles that need confirmation wait for a second person's approval, and so
+    does its address. The person sets a password, and
+    enrols an authenticator, through the activation link sent to the address
+    once it is confirmed; until then nobody can sign in to it.
     """
     _require_manager_of(by)
     _validate_roles(by=by, roles=roles, institution=institution)
@@ -394,16 +411,25 @@ def _account_insert(
         municipality=municipality,
         institution=institution,
     )
+    if not _needs_confirmation(by, roles):
+        user.email_confirmed_at = user.email_confirmed_at or timezone.now()
     user.set_unusable_password()
     user.full_clean()
     user.save()
-    _set_roles(by=by, user=user, roles=roles)
+    requested, _removed = _set_roles(by=by, user=user, roles=roles)
     link = None
     if user.email_confirmed_at is not None:
         link = activation_link_send(by=by, account=user, purpose=ActivationLink.Purpose.NEW_ACCOUNT)
     _administered(
-        by, user, "created", roles=sorted(roles), activation_link=link.pk if link else None
+        by,
+        user,
+        "created",
+        roles=sorted(roles),
+        waiting=sorted(requested),
+        activation_link=link.pk if link else None,
     )
+    if requested:
+        _request_announced(by=by, account=user)
     return NewAccount(user=user, activation_link=link)
 
 
@@ -419,9 +445,41 @@ def account_update(
     roles: set[str],
     institution: Institution | None,
 ) -> User:
-    """Change names, e-mail, roles and institution; refuses an edit based on an older version."""
+    """Change names, e-mail, roles and institution; refuses an edit based on an older version.
+
+    `roles` are those the account is to hold, in force or waiting: a new role that
+    needs confirmation waits for a second person, a removed one ends at once. A
+    new address of an account that holds or would hold such a role waits too;
+    the old address hears of every change.
+    """
     account = _locked(account)
     _require_manager_of(by, account)
+    _require_version(account, version)
+    _validate_roles(by=by, roles=roles, institution=institution)
+    held = account.roles | account.pending_roles
+    account.first_name, account.last_name = first_name, last_name
+    address = _address_change(by=by, account=account, email=email, roles=held | roles)
+    account.institution = institution
+    account.version += 1
+    account.full_clean()
+    account.save()
+    requested, removed = _set_roles(by=by, user=account, roles=roles)  # also moves the group
+    _administered(
+        by,
+        account,
+        "updated",
+        roles=sorted(roles),
+        institution=account.institution_id,
+        **({"waiting": sorted(requested)} if requested else {}),
+        **({"removed": sorted(removed)} if removed else {}),
+        **({"email": address} if address else {}),
+    )
+    if requested or address == notifications.ADDRESS_CHANGE_REQUESTED:
+        _request_announced(by=by, account=account)
+    return account
+
+
+def _require_version(account: User, version: int) -> None:
     if account.version != version:
         raise StaleEdit(
             _(
@@ -429,18 +487,6 @@ def account_update(
                 "Nothing was saved: reload the page to see their changes."
             )
         )
-    _validate_roles(by=by, roles=roles, institution=institution)
-    if email != account.email:
-        # No link may go to the new address until a second person confirms it.
-        account.email_confirmed_at = None
-    account.first_name, account.last_name, account.email = first_name, last_name, email
-    account.institution = institution
-    account.version += 1
-    account.full_clean()
-    account.save()
-    _set_roles(by=by, user=account, roles=roles)  # also moves the institution's group
-    _administered(by, account, "updated", roles=sorted(roles), institution=account.institution_id)
-    return account
 
 
 def _locked(account: User) -> User:
@@ -449,14 +495,70 @@ def _locked(account: User) -> User:
     return User.objects.select_for_update().get(pk=account.pk)
 
 
-def _set_roles(*, by: User | None, user: User, roles: set[str]) -> None:
-    current = set(user.role_assignments.values_list("role", flat=True))
-    for assignment in user.role_assignments.filter(role__in=current - roles):
+def _needs_confirmation(by: User | None, roles) -> bool:
+    """Whether granting `roles` takes a second person. The platform (`by` None: the
+    server's command line, seeding) is the second person itself."""
+    return by is not None and bool(set(roles) & ROLES_NEEDING_CONFIRMATION)
+
+
+def _address_change(*, by: User, account: User, email: str, roles: set[str]) -> str:
+    """Apply a change of the account's address: at once, or waiting for approval when the
+    account holds or would hold a role that needs confirmation (whoever controls the
+    address controls the account). Returns what happened, "" when nothing did."""
+    if email == account.email or (email == account.email_requested and email):
+        return ""
+    old_address = account.email
+    if _needs_confirmation(by, roles):
+        account.email_requested = email
+        account.email_requested_by = by
+        account.email_requested_at = timezone.now()
+        what = notifications.ADDRESS_CHANGE_REQUESTED
+    else:
+        account.email = email
+        account.email_confirmed_at = timezone.now()
+        _address_request_cleared(account)
+        what = notifications.ADDRESS_CHANGED
+    notifications.address_change_announce(account=account, old_address=old_address, what=what)
+    return what
+
+
+def _address_request_cleared(account: User) -> None:
+    account.email_requested = ""
+    account.email_requested_by = None
+    account.email_requested_at = None
+
+
+def _set_roles(*, by: User | None, user: User, roles: set[str]) -> tuple[set[str], set[str]]:
+    """Make `roles` the account's roles, in force or waiting; returns (waiting, removed).
+
+    A removed role ends at once, whether in force or waiting: taking access away
+    needs nobody's confirmation. A new role waits for approval when it needs
+    confirmation and an administrator grants it.
+    """
+    current = set(RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
+    removed = current - roles
+    for assignment in RoleAssignment.objects.filter(user=user, role__in=removed):
         assignment.delete()
+    waiting = set()
     for role in sorted(roles - current):
-        RoleAssignment.objects.create(user=user, role=role, assigned_by=by)
-    user.__dict__.pop("roles", None)
+        if _needs_confirmation(by, {role}):
+            waiting.add(role)
+        RoleAssignment.objects.create(
+            user=user,
+            role=role,
+            assigned_by=by,
+            approved_at=None if role in waiting else timezone.now(),
+        )
+    _roles_changed(user)
     role_groups_sync(user=user)
+    return waiting, removed
+
+
+def _roles_changed(user: User) -> None:
+    """Forget what `user` remembered of its roles (cached or prefetched)."""
+    user.__dict__.pop("roles", None)
+    user.__dict__.pop("pending_roles", None)
+    getattr(user, "_prefetched_objects_cache", {}).pop("role_assignments", None)
 
 
 def role_groups_sync(*, user: User) -> None:
@@ -505,6 +607,190 @@ def _act_recorded(*, by: User, account: User, what: str, reason: str) -> Adminis
     act.full_clean()
     act.save()
     return act
+
+
+# --- The second person: approving what waits on an account -----------------------
+
+
+def _request_announced(*, by: User, account: User) -> None:
+    """Tell the account that something was requested for it, and the administrators who
+    may approve it that it waits."""
+    notifications.notify(
+        users=[account],
+        kind=Notification.Kind.ROLE_REQUESTED,
+        case_number="",
+        target_url=reverse("accounts:profile"),
+    )
+    notifications.notify(
+        users=approvers_of(account).exclude(pk=by.pk),
+        kind=Notification.Kind.APPROVAL_WAITING,
+        case_number="",
+        target_url=reverse("accounts:manage_approvals"),
+    )
+
+
+def approvers_of(account: User):
+    """The administrators in force of the account's municipality, but the account itself:
+    those who may approve what waits on it (the requester is refused later)."""
+    return (
+        User.objects.filter(
+            municipality_id=account.municipality_id,
+            is_active=True,
+            role_assignments__role=Role.MUNICIPAL_ADMINISTRATOR,
+            role_assignments__approved_at__isnull=False,
+        )
+        .exclude(pk=account.pk)
+        .distinct()
+    )
+
+
+def _waiting_on(account: User) -> list[RoleAssignment]:
+    return list(
+        RoleAssignment.objects.select_for_update()
+        .filter(user=account, approved_at__isnull=True)
+        .order_by("role")
+    )
+
+
+def _require_decider(*, by: User, account: User, version: int) -> list[RoleAssignment]:
+    """What waits on `account`, locked, if `by` may approve or refuse it; refuses otherwise.
+
+    A municipal administrator in force of the account's municipality, or the
+    national platform administrator (an active superuser, who has no
+    municipality); never the account itself, never one who requested any of it.
+    """
+    if account.is_superuser or not (
+        by.is_platform_administrator
+        or (
+            by.is_active
+            and by.has_role(Role.MUNICIPAL_ADMINISTRATOR)
+            and by.municipality_id is not None
+            and by.municipality_id == account.municipality_id
+        )
+    ):
+        raise PermissionDenied
+    if by.pk == account.pk:
+        raise ApprovalNotAllowed(_("No one approves what waits on their own account."))
+    _require_version(account, version)
+    waiting = _waiting_on(account)
+    if not waiting and not account.email_requested:
+        raise ApprovalNotAllowed(_("Nothing waits for approval on this account."))
+    requesters = {assignment.assigned_by_id for assignment in waiting}
+    if account.email_requested:
+        requesters.add(account.email_requested_by_id)
+    if by.pk in requesters:
+        raise ApprovalNotAllowed(
+            _(
+                "You requested this change yourself: another administrator of the "
+                "municipality, or the national platform administrator, must approve it."
+            )
+        )
+    return waiting
+
+
+@transaction.atomic
+def role_requests_approve(*, by: User, account: User, version: int) -> User:
+    """Put in force everything waiting on the account (its roles and a new address) in one
+    act. Refuses anyone but a second person (see `_require_decider`), an account
+    with nothing waiting, and a version older than the account's."""
+    account = _locked(account)
+    waiting = _require_decider(by=by, account=account, version=version)
+    now = timezone.now()
+    requested_by = {assignment.assigned_by_id for assignment in waiting}
+    for assignment in waiting:
+        assignment.approved_by, assignment.approved_at = by, now
+        assignment.save()
+    address = ""
+    if account.email_requested:
+        requested_by.add(account.email_requested_by_id)
+        notifications.address_change_announce(
+            account=account, old_address=account.email, what=notifications.ADDRESS_CHANGED
+        )
+        account.email = account.email_requested
+        _address_request_cleared(account)
+        address = notifications.ADDRESS_CHANGED
+    address_confirmed = bool(address) or account.email_confirmed_at is None
+    if address_confirmed:
+        account.email_confirmed_at = now
+    account.version += 1
+    account.full_clean()
+    account.save()
+    _roles_changed(account)
+    role_groups_sync(user=account)
+    roles = sorted(assignment.role for assignment in waiting)
+    _administered(
+        by,
+        account,
+        "requests_approved",
+        flags=(FlagKind.CASE_ROLE_GRANTED,) if set(roles) & CASE_ROLES else (),
+        roles=roles,
+        requested_by=sorted(pk for pk in requested_by if pk is not None),
+        **({"email": address} if address else {}),
+    )
+    notifications.notify(
+        users=[account],
+        kind=Notification.Kind.ROLE_APPROVED,
+        case_number="",
+        target_url=reverse("accounts:profile"),
+    )
+    if address_confirmed:
+        _address_confirmed(by=by, account=account)
+    return account
+
+
+def _address_confirmed(*, by: User, account: User) -> None:
+    """The account's address has just been confirmed by a second person: a new
+    account's activation link can go now (nothing is sent before)."""
+    activation_send_if_waiting(by=by, account=account)
+
+
+@transaction.atomic
+def role_requests_refuse(*, by: User, account: User, version: int, reason: str) -> RequestRefusal:
+    """Drop everything waiting on the account (its roles and a new address), with a reason
+    kept encrypted. Refuses as `role_requests_approve` does, and an empty reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Write why you refuse the request.")})
+    account = _locked(account)
+    waiting = _require_decider(by=by, account=account, version=version)
+    refusal = RequestRefusal(
+        account=account,
+        refused_by=by,
+        roles=[assignment.role for assignment in waiting],
+        email_refused=bool(account.email_requested),
+        reason=reason,
+    )
+    refusal.full_clean()
+    refusal.save()
+    for assignment in waiting:
+        assignment.delete()
+    if refusal.email_refused:
+        notifications.address_change_announce(
+            account=account,
+            old_address=account.email,
+            what=notifications.ADDRESS_CHANGE_REFUSED,
+        )
+        _address_request_cleared(account)
+    account.version += 1
+    account.full_clean()
+    account.save()
+    _roles_changed(account)
+    # The reason stays with the refusal, encrypted: the trail names the refusal only.
+    _administered(
+        by,
+        account,
+        "requests_refused",
+        roles=refusal.roles,
+        refusal=str(refusal.pk),
+        **({"email": notifications.ADDRESS_CHANGE_REFUSED} if refusal.email_refused else {}),
+    )
+    notifications.notify(
+        users=[account],
+        kind=Notification.Kind.ROLE_REFUSED,
+        case_number="",
+        target_url=reverse("accounts:profile"),
+    )
+    return refusal
 
 
 @transaction.atomic

@@ -19,6 +19,13 @@ urlpatterns = [
     path("notifications/<uuid:pk>/", views.notification_open, name="notification_open"),
     path("manage/", views.manage_list, name="manage_list"),
     path("manage/new/", views.manage_create, name="manage_create"),
+    path("manage/approvals/", views.manage_approvals, name="manage_approvals"),
+    path(
+        "manage/approvals/<int:pk>/approve/",
+        views.manage_approve,
+        name="manage_approve",
+    ),
+    path("manage/approvals/<int:pk>/refuse/", views.manage_refuse, name="manage_refuse"),
     path("manage/<int:pk>/", views.manage_detail, name="manage_detail"),
     path(
         "manage/<int:pk>/<slug:action>/confirm/",

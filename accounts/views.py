@@ -1,10 +1,11 @@
 import segno
 from django.contrib import auth, messages
 from django.contrib.auth import update_session_auth_hash
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
@@ -23,6 +24,8 @@ from .forms import (
     PasswordChangeForm,
     PasswordConfirmForm,
     ReasonForm,
+    RequestApprovalForm,
+    RequestRefusalForm,
     SecondFactorForm,
     SignInForm,
 )
@@ -31,10 +34,14 @@ from .models import AuthenticatorDevice
 from .notifications import notifications_for
 from .recent_auth import recent_password_required
 from .selectors import (
+    accounts_awaiting_approval,
     accounts_managed_by,
     activation_link_latest,
     administrative_act_of_event,
+    approval_queue,
     institutions_of,
+    may_approve_requests,
+    refusals_of,
 )
 
 
@@ -285,7 +292,9 @@ def _add_service_errors(form, error: ValidationError, field_of_list_errors=None)
 
 
 def _require_manager(request):
-    if not request.user.has_perm("accounts.manage_accounts"):
+    # A municipality too: a superuser has every permission but manages no municipality.
+    user = request.user
+    if not user.has_perm("accounts.manage_accounts") or user.municipality_id is None:
         raise Http404
 
 
@@ -336,7 +345,8 @@ def manage_detail(request, pk):
         "first_name": account.first_name,
         "last_name": account.last_name,
         "email": account.email,
-        "roles": sorted(account.roles),
+        # Waiting roles too: saving the form keeps them requested.
+        "roles": sorted(account.roles | account.pending_roles),
         "institution": account.institution_id,
         "version": account.version,
     }
@@ -364,11 +374,12 @@ def manage_detail(request, pk):
     return render(
         request,
         "accounts/manage_detail.html",
-        {"account": account, "form": form, "link": activation_link_latest(account)},
         {
             "account": account,
             "form": form,
+            "link": activation_link_latest(account),
             "sign_in_delayed": throttling.account_delayed(account.get_username()),
+            "refusals": refusals_of(account)[:5],
         },
     )
 
@@ -453,6 +464,93 @@ def administrative_act(request, event_pk):
         municipality_id=act.account.municipality_id,
     )
     return render(request, "accounts/administrative_act.html", {"act": act})
+
+
+# --- Approval by a second person ----------------------------------------------------
+
+
+def _require_approver(request):
+    if not may_approve_requests(request.user):
+        raise Http404
+
+
+def manage_approvals(request):
+    """What waits for this user's approval, and apart what they requested themselves."""
+    _require_approver(request)
+    return _approvals_page(request)
+
+
+def _approvals_page(request, failed=None):
+    """`failed` is (account id, bound refusal form) after a refusal that could not be saved."""
+    to_decide, own_requests = approval_queue(request.user)
+    rows = []
+    for waiting in to_decide:
+        refusal_form = RequestRefusalForm(
+            prefix=str(waiting.account.pk), initial={"version": waiting.account.version}
+        )
+        if failed and failed[0] == waiting.account.pk:
+            refusal_form = failed[1]
+        rows.append({"request": waiting, "refusal_form": refusal_form})
+    return render(
+        request,
+        "accounts/manage_approvals.html",
+        {"rows": rows, "own_requests": own_requests, "now": timezone.now()},
+    )
+
+
+def _decision_failed(request, error: Exception) -> None:
+    messages.error(request, str(error) or _("You may not decide on this request."))
+
+
+@require_POST
+def manage_approve(request, pk):
+    _require_approver(request)
+    account = get_object_or_404(accounts_awaiting_approval(request.user), pk=pk)
+    form = RequestApprovalForm(request.POST, prefix=str(account.pk))
+    if not form.is_valid():
+        messages.error(request, _("Reload the page and try again."))
+        return redirect("accounts:manage_approvals")
+    try:
+        services.role_requests_approve(
+            by=request.user, account=account, version=form.cleaned_data["version"]
+        )
+    except (services.ApprovalNotAllowed, services.StaleEdit, PermissionDenied) as error:
+        _decision_failed(request, error)
+    else:
+        messages.success(
+            request,
+            _("Approved: what waited on %(username)s is now in force.")
+            % {"username": account.username},
+        )
+    return redirect("accounts:manage_approvals")
+
+
+@require_POST
+def manage_refuse(request, pk):
+    _require_approver(request)
+    account = get_object_or_404(accounts_awaiting_approval(request.user), pk=pk)
+    form = RequestRefusalForm(request.POST, prefix=str(account.pk))
+    if not form.is_valid():
+        return _approvals_page(request, failed=(account.pk, form))
+    try:
+        services.role_requests_refuse(
+            by=request.user,
+            account=account,
+            version=form.cleaned_data["version"],
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return _approvals_page(request, failed=(account.pk, form))
+    except (services.ApprovalNotAllowed, services.StaleEdit, PermissionDenied) as error:
+        _decision_failed(request, error)
+    else:
+        messages.success(
+            request,
+            _("Refused: nothing that waited on %(username)s was put in force.")
+            % {"username": account.username},
+        )
+    return redirect("accounts:manage_approvals")
 
 
 # --- Notifications ------------------------------------------------------------------

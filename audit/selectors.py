@@ -6,6 +6,7 @@ first through one of the (column, occurred_at) indexes and paged by keyset
 and nothing counts the whole table.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -13,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Institution
 from accounts.roles import Role
@@ -221,6 +223,7 @@ def label_flags(page) -> list[Flag]:
     `reviewer_username`, in one query more."""
     page = list(page)
     label_actors([flag.event for flag in page])
+    _label_account_acts([flag.event for flag in page])
     reviews = [review for flag in page if (review := getattr(flag, "review", None))]
     usernames = dict(
         get_user_model()
@@ -230,6 +233,45 @@ def label_flags(page) -> list[Flag]:
     for review in reviews:
         review.reviewer_username = usernames.get(review.reviewer_id, "")
     return page
+
+
+# What an administrative act on an account was (`what` in its detail), as the officer reads it.
+ACCOUNT_ACTS = {
+    "created": _("account created"),
+    "updated": _("account changed"),
+    "requests_approved": _("requested roles or address approved"),
+    "requests_refused": _("requested roles or address refused"),
+    "activated": _("account reactivated"),
+    "deactivated": _("account deactivated"),
+    "second_factor_reset": _("second factor reset"),
+    "password_reset": _("temporary password given"),
+    "unlocked": _("account unlocked"),
+}
+ADDRESS_CHANGES = {
+    "requested": _("change requested"),
+    "changed": _("changed"),
+    "refused": _("change refused"),
+}
+
+
+def _label_account_acts(events) -> None:
+    """Give each event about an account its `account_username`, `account_act`, `role_labels`
+    (the roles granted, requested or approved), `waiting_labels` and `address_change`:
+    identifiers and role names only, in one query."""
+    about_accounts = [event for event in events if event.object_type == "accounts.user"]
+    usernames = dict(
+        get_user_model()
+        .objects.filter(pk__in={int(e.object_id) for e in about_accounts if e.object_id.isdigit()})
+        .values_list("pk", "username")
+    )
+    roles = dict(Role.choices)
+    for event in about_accounts:
+        detail = json.loads(event.detail) if event.detail else {}
+        event.account_username = usernames.get(int(event.object_id or 0), "")
+        event.account_act = ACCOUNT_ACTS.get(detail.get("what"), detail.get("what", ""))
+        event.role_labels = [str(roles.get(role, role)) for role in detail.get("roles", [])]
+        event.waiting_labels = [str(roles.get(role, role)) for role in detail.get("waiting", [])]
+        event.address_change = ADDRESS_CHANGES.get(detail.get("email"), "")
 
 
 def open_flags(officer) -> QuerySet[Flag]:

@@ -98,12 +98,15 @@ def record(
     justification: str = "",
     detail: dict | None = None,
     actor: Actor | None = None,
+    flags: tuple[str, ...] = (),
 ) -> AuditEvent:
     """Append one event. Identifiers only: no name, address or narrative goes in here.
 
     `municipality_id` is the municipality the event concerns (the case's);
     it defaults to the actor's. Refuses (ValueError) a justification that is not
-    a code (see JUSTIFICATION_CODE).
+    a code (see JUSTIFICATION_CODE). `flags` names flag kinds the caller knows the
+    event deserves (the audit app knows identifiers, not what a role means):
+    raised besides those the rules below find.
     """
     if not JUSTIFICATION_CODE.fullmatch(justification or ""):
         raise ValueError(
@@ -132,7 +135,7 @@ def record(
             "detail": chain.canonical_detail(detail),
         }
     )
-    for kind in _flags_for(event):
+    for kind in dict.fromkeys([*_flags_for(event), *flags]):
         Flag.objects.create(
             event=event,
             kind=kind,
@@ -180,6 +183,10 @@ def _flags_for(event: AuditEvent) -> list[str]:
     # across accounts) reach the free tries and its attempts start to wait.
     if event.action == Action.LOCKED_OUT:
         flags.append(FlagKind.FAILED_SIGN_INS)
+    if event.action == Action.ACCOUNT_ADMINISTERED and event.object_id != str(event.actor_id or ""):
+        # Someone else (an administrator, the platform) acted on the account:
+        # every such act is shown to the officer, not only the unusual ones.
+        flags.append(FlagKind.ACCOUNT_ADMINISTERED)
     if event.action not in CASE_READS or event.actor_id is None:
         return flags
     if not _working_hours(event.occurred_at):

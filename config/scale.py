@@ -346,7 +346,11 @@ class Country:
             username__in=[user.username for user in users]
         ).only("pk", "username")}  # fmt: skip
         RoleAssignment.objects.bulk_create(
-            [RoleAssignment(user_id=created[user.username], role=role) for user, role in roles],
+            # In force at once: the platform seeding is the second person.
+            [
+                RoleAssignment(user_id=created[user.username], role=role, approved_at=self.now)
+                for user, role in roles
+            ],
             batch_size=BATCH,
         )
         through = User.groups.through

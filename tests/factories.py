@@ -27,7 +27,8 @@ class InstitutionFactory(factory.django.DjangoModelFactory):
 
 
 class UserFactory(factory.django.DjangoModelFactory):
-    """An account; `roles=[...]` assigns roles after creation."""
+    """An account; `roles=[...]` assigns roles in force after creation (as the platform
+    grants them: tests of the approval go through the services)."""
 
     class Meta:
         model = User
@@ -44,6 +45,6 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):
         for role in extracted or []:
-            RoleAssignment.objects.create(user=self, role=role)
+            RoleAssignment.objects.create(user=self, role=role, approved_at=timezone.now())
         self.__dict__.pop("roles", None)
         role_groups_sync(user=self)

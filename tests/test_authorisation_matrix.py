@@ -73,6 +73,10 @@ RULES = {
     "accounts:manage_action": ("POST", {"admin"}, "account_action"),
     "accounts:manage_confirm": ("GET", {"admin"}, "account_confirm"),
     "accounts:administrative_act": ("GET", {"officer"}, "administrative_act"),
+    # The platform administrator (a superuser) is tested in tests/accounts/test_role_approval.py.
+    "accounts:manage_approvals": ("GET", {"admin"}, None),
+    "accounts:manage_approve": ("POST", {"admin"}, "waiting_account"),
+    "accounts:manage_refuse": ("POST", {"admin"}, "waiting_account"),
     "protocol:case_list": (
         "GET",
         CHILD_CASE | DV_CASE | {"coworker", "foreign_head", "police", "teacher"},
@@ -227,6 +231,15 @@ def world(db, tmp_path, settings):
         "statistician": UserFactory(municipality=None, roles=[Role.NATIONAL_STATISTICIAN]),
         "no_role": UserFactory(municipality=durres),
     }
+    # A role requested by a second administrator, which "admin" may approve.
+    waiting_account = account_services.account_create(
+        by=UserFactory(municipality=durres, roles=[Role.MUNICIPAL_ADMINISTRATOR]),
+        username="requested.pmf",
+        first_name="E",
+        last_name="P",
+        email="requested@example.invalid",
+        roles={Role.CHILD_PROTECTION_WORKER},
+    ).user
     child_case = take_to_monitoring(
         register_child_case(users["owner"]), users["owner"], users["supervisor"]
     )
@@ -371,6 +384,7 @@ def world(db, tmp_path, settings):
         "account_action": {"pk": users["coworker"].pk, "action": "unlock"},
         "account_confirm": {"pk": users["coworker"].pk, "action": "reset"},
         "administrative_act": {"event_pk": deactivated_event.pk},
+        "waiting_account": {"pk": waiting_account.pk},
         "report_format": {"fmt": "xlsx"},
     }
     clients = {"anonymous": Client()}

@@ -108,6 +108,8 @@ def _notify_members(referral: Referral, kind: str) -> None:
         is_active=True,
         institution_id=referral.institution_id,
         role_assignments__role=Role.CCR_MEMBER,
+        # A member whose role waits for approval reads nothing, and hears of nothing.
+        role_assignments__approved_at__isnull=False,
     ).distinct()
     notify(
         users=members,

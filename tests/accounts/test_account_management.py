@@ -32,7 +32,8 @@ def test_administrator_creates_an_account_without_any_password(municipal_admin, 
     assert "accounts/manage_password.html" not in [t.name for t in response.templates]
     assert "password" not in response.context
     assert account.municipality == municipal_admin.municipality
-    assert account.roles == {Role.CHILD_PROTECTION_WORKER}
+    assert account.roles == set()
+    assert account.pending_roles == {Role.CHILD_PROTECTION_WORKER}
     assert not account.has_usable_password()
     assert not AuthenticatorDevice.objects.filter(user=account).exists()
     # A new address waits for a second administrator: nothing is sent yet.

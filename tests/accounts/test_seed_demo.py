@@ -81,7 +81,7 @@ def test_printed_activation_link_lets_the_waiting_account_choose_a_password(sett
         {"password": "a long demo passphrase", "password_again": "a long demo passphrase"},
     )
     assert response["Location"] == "/accounts/second-factor/enrol/"
-    assert User.objects.get(username="durres.pmf2").check_password("a long demo passphrase")
+    assert User.objects.get(username="durres.pmf3").check_password("a long demo passphrase")
 
 
 @pytest.mark.django_db
@@ -151,3 +151,21 @@ def test_seed_demo_makes_cases_in_every_stage_with_overdue_work_and_expiring_ord
     seed(settings)
     assert Case.objects.count() == 80
     assert Referral.objects.count() == 24
+
+
+@pytest.mark.django_db
+def test_demo_has_a_role_waiting_that_the_second_durres_administrator_approves(settings):
+    from accounts import services
+
+    output = seed(settings)
+    pmf2 = User.objects.get(username="durres.pmf2")
+    admin, admin2 = (User.objects.get(username=f"durres.{name}") for name in ("admin", "admin2"))
+    assert "(waiting for approval)" in output
+    assert pmf2.roles == set()
+    assert pmf2.pending_roles == {Role.CHILD_PROTECTION_WORKER}
+    assert RoleAssignment.objects.get(user=pmf2).assigned_by == admin
+    assert admin2.notifications.exists()
+    services.role_requests_approve(by=admin2, account=pmf2, version=pmf2.version)
+    assert User.objects.get(pk=pmf2.pk).roles == {Role.CHILD_PROTECTION_WORKER}
+    seed(settings)  # a second run leaves the approval as it was
+    assert User.objects.get(pk=pmf2.pk).roles == {Role.CHILD_PROTECTION_WORKER}

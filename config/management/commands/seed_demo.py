@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import demo
@@ -11,13 +12,16 @@ from accounts.models import (
     BackupCodeDevice,
     Institution,
     Municipality,
+    Notification,
     RoleAssignment,
     User,
 )
+from accounts.notifications import notify
 from accounts.roles import Role
 from accounts.services import (
     activation_link_issue,
     activation_url,
+    approvers_of,
     backup_codes_replace,
     role_groups_sync,
 )
@@ -106,22 +110,62 @@ class Command(BaseCommand):
                     institution=institutions[kind] if kind else None,
                 )
                 rows.append((user, role))
+            if spec["code"] == "DR":
+                for username, role, first, last, requester in demo.SECOND_PERSON_STAFF:
+                    user = self._account(
+                        username,
+                        role,
+                        first,
+                        last,
+                        municipality=municipality,
+                        requested_by=User.objects.filter(username=requester).first(),
+                    )
+                    rows.append((user, role))
         for username, role, first, last in demo.NATIONAL_STAFF:
             rows.append((self._account(username, role, first, last), role))
         return rows
 
-    def _account(self, username, role, first, last, *, municipality=None, institution=None):
+    def _account(
+        self,
+        username,
+        role,
+        first,
+        last,
+        *,
+        municipality=None,
+        institution=None,
+        requested_by=None,
+    ):
         user, _ = User.objects.get_or_create(username=username)
         user.first_name, user.last_name = first, last
         user.email = f"{username}@demo.mbrojtje.invalid"
-        # Seeding is the platform's own path: it vouches for the invented addresses,
-        # and hands out the demo password and backup codes itself, as nobody else may.
-        user.email_confirmed_at = user.email_confirmed_at or timezone.now()
+        # Seeding is the platform's own path: it vouches for the invented addresses
+        # (but that of an account an administrator requested, which waits), and hands
+        # out the demo password and backup codes itself, as nobody else may.
+        if requested_by is None:
+            user.email_confirmed_at = user.email_confirmed_at or timezone.now()
         user.municipality, user.institution = municipality, institution
         user.is_active = True
         user.set_password(demo.DEMO_PASSWORD)
         user.save()
-        RoleAssignment.objects.get_or_create(user=user, role=role)
+        # The demo is seeded by the platform, the second person itself: roles are in
+        # force at once, but for the one requested by an administrator, which waits
+        # (left as a tester's approval or refusal made it on a second run).
+        _assignment, requested = RoleAssignment.objects.get_or_create(
+            user=user,
+            role=role,
+            defaults={
+                "assigned_by": requested_by,
+                "approved_at": None if requested_by else timezone.now(),
+            },
+        )
+        if requested and requested_by is not None:
+            notify(
+                users=approvers_of(user).exclude(pk=requested_by.pk),
+                kind=Notification.Kind.APPROVAL_WAITING,
+                case_number="",
+                target_url=reverse("accounts:manage_approvals"),
+            )
         user.__dict__.pop("roles", None)
         role_groups_sync(user=user)
         # An authenticator with a key nobody knows: the demo signs in with a
@@ -132,7 +176,7 @@ class Command(BaseCommand):
         return user
 
     def _awaiting_activation(self) -> str:
-        """durres.pmf2 without password or second factor, and a fresh link for it: the
+        """durres.pmf3 without password or second factor, and a fresh link for it: the
         link a new user would find in their e-mail."""
         username, role, first, last = demo.AWAITING_ACTIVATION
         user, _ = User.objects.get_or_create(username=username)
@@ -143,7 +187,9 @@ class Command(BaseCommand):
         user.is_active = True
         user.set_unusable_password()
         user.save()
-        RoleAssignment.objects.get_or_create(user=user, role=role)
+        RoleAssignment.objects.get_or_create(
+            user=user, role=role, defaults={"approved_at": timezone.now()}
+        )
         user.__dict__.pop("roles", None)
         role_groups_sync(user=user)
         AuthenticatorDevice.objects.filter(user=user).delete()
@@ -162,7 +208,8 @@ class Command(BaseCommand):
         self.stdout.write(f"{'username':<22} {'backup codes (each works once)':<36} role")
         for user, role in rows:
             codes = " ".join(user.demo_backup_codes)
-            self.stdout.write(f"{user.username:<22} {codes:<36} {labels[role]}")
+            waiting = " (waiting for approval)" if role in user.pending_roles else ""
+            self.stdout.write(f"{user.username:<22} {codes:<36} {labels[role]}{waiting}")
         self.stdout.write(
             "Sign in with the username and password, then type one of the backup codes as the "
             "second factor. Run seed_demo again for fresh codes."
