@@ -10,6 +10,7 @@ REPORT_ROLES = frozenset(
     {
         Role.HEAD_OF_CPU,
         Role.DV_COORDINATOR,
+        Role.HEAD_OF_SOCIAL_SERVICES,
         Role.GENDER_EQUALITY_OFFICER,
         Role.NATIONAL_STATISTICIAN,
     }

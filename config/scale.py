@@ -5,8 +5,10 @@ hundred thousand cases that would take hours, so this writes rows in bulk.
 What the services would keep in step is kept in step here too, by the same
 functions where one exists:
 
-* permissions: the owner and the supervisors' group hold `access.FULL_ACCESS`,
+* permissions: the owner and the supervisors' groups hold `access.FULL_ACCESS`,
   the institution of an open referral holds `view_case` and the referred parts;
+* plans and closures are approved by a supervisor other than the worker in
+  charge (`access.may_approve`), the director where the coordinator is alone;
 * the next deadline of every case comes from `protocol.deadlines`;
 * audit events are chained by `audit.bulk`, and signed by a checkpoint every
   month of invented history, as the periodic job would sign them;
@@ -31,7 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import AdministrativeUnit, Institution, Municipality, RoleAssignment, User
-from accounts.roles import Role, institution_group_name, role_group_name
+from accounts.roles import MUNICIPAL_GROUP_ROLES, Role, institution_group_name, role_group_name
 from audit import bulk, chain
 from audit.models import Action
 from audit.services import checkpoint_make
@@ -211,6 +213,7 @@ class Staff:
     workers: list = field(default_factory=list)
     heads: list = field(default_factory=list)
     coordinators: list = field(default_factory=list)
+    directors: list = field(default_factory=list)
     members: dict = field(default_factory=dict)  # institution kind -> [(id, inst, muni)]
 
 
@@ -299,6 +302,7 @@ class Country:
                 ("pmf", Role.CHILD_PROTECTION_WORKER, None, max(2, population // 5)),
                 ("kreu", Role.HEAD_OF_CPU, None, 1),
                 ("koordinatori", Role.DV_COORDINATOR, None, max(1, population // 60)),
+                ("drejtori", Role.HEAD_OF_SOCIAL_SERVICES, None, 1),
                 ("barazia", Role.GENDER_EQUALITY_OFFICER, None, 1),
                 ("admin", Role.MUNICIPAL_ADMINISTRATOR, None, 1),
             ] + [
@@ -323,7 +327,7 @@ class Country:
                     )
                     users.append(user)
                     roles.append((user, role))
-                    if role in (Role.HEAD_OF_CPU, Role.DV_COORDINATOR):
+                    if role in MUNICIPAL_GROUP_ROLES:
                         memberships.append(
                             (user, self._group_id(role_group_name(municipality.pk, role)))
                         )
@@ -374,6 +378,7 @@ class Country:
             Role.CHILD_PROTECTION_WORKER: "workers",
             Role.HEAD_OF_CPU: "heads",
             Role.DV_COORDINATOR: "coordinators",
+            Role.HEAD_OF_SOCIAL_SERVICES: "directors",
         }
         kinds = {
             pk: kind
@@ -464,13 +469,18 @@ class Country:
             "user_permissions", "group_permissions",
         )}  # fmt: skip
         supervisor_groups = {
-            kind: self._group_id(role_group_name(municipality.pk, access.SUPERVISOR_ROLE[kind]))
+            kind: [
+                self._group_id(role_group_name(municipality.pk, role))
+                for role in sorted(access.SUPERVISOR_ROLES[kind])
+            ]
             for kind in CaseKind.values
         }
         for registered_at, number in numbered:
             kind = CaseKind.DV if rng.random() < 0.5 else CaseKind.CHILD
             owners = staff.coordinators if kind == CaseKind.DV else staff.workers
-            supervisors = staff.coordinators if kind == CaseKind.DV else staff.heads
+            supervisors = (
+                staff.coordinators if kind == CaseKind.DV else staff.heads
+            ) + staff.directors
             owner = rng.choice(owners)
             stage = self._stage_of(registered_at)
             case = self._case(municipality, number, kind, stage, registered_at, owner)
@@ -495,13 +505,12 @@ class Country:
                         content_object_id=case.pk, user_id=owner[0], permission_id=permission_id
                     )
                 )
-                rows["group_permissions"].append(
+                rows["group_permissions"] += [
                     CaseGroupObjectPermission(
-                        content_object_id=case.pk,
-                        group_id=supervisor_groups[kind],
-                        permission_id=permission_id,
+                        content_object_id=case.pk, group_id=group_id, permission_id=permission_id
                     )
-                )
+                    for group_id in supervisor_groups[kind]
+                ]
         self._write(rows)
 
     def _case(self, municipality, number, kind, stage, registered_at, owner) -> Case:
@@ -573,10 +582,14 @@ class Country:
             )
         )  # fmt: skip
         previous = Stage.REGISTERED
+        # Nobody approves their own work; the director is always there to.
+        approvers = [supervisor for supervisor in supervisors if supervisor[0] != owner[0]]
+        taken_by = {}
         for action, stage in MOVES:
             if action not in case.moves:
                 break
-            by = rng.choice(supervisors)[0] if action.startswith("approve") else owner[0]
+            by = rng.choice(approvers)[0] if action.startswith("approve") else owner[0]
+            taken_by[action] = by
             rows["transitions"].append(
                 StageTransition(
                     case=case, action=action, from_stage=previous, to_stage=stage, by_id=by,
@@ -585,9 +598,9 @@ class Country:
                 )
             )  # fmt: skip
             previous = stage
-        self._protocol_records(case, owner, supervisors, rows)
+        self._protocol_records(case, owner, taken_by.get("approve_plan"), rows)
 
-    def _protocol_records(self, case: Case, owner, supervisors, rows) -> None:
+    def _protocol_records(self, case: Case, owner, plan_approver, rows) -> None:
         rng = self.rng
         if case.kind == CaseKind.DV:
             rows["incidents"].append(
@@ -629,7 +642,7 @@ class Country:
             plan = Plan(
                 case=case, goals="Objektiva të shpikura.", drafted_with_family=rng.random() < 0.6,
                 drafted_at=case.moves["submit_plan"], approved_at=case.plan_approved_at,
-                approved_by_id=rng.choice(supervisors)[0] if case.plan_approved_at else None,
+                approved_by_id=plan_approver if case.plan_approved_at else None,
             )  # fmt: skip
             rows["plans"].append(plan)
             institutions = self.institutions[case.municipality_id]

@@ -6,9 +6,9 @@ direct foreign keys (CaseUserObjectPermission, CaseGroupObjectPermission):
 
 * the worker in charge holds them as a user;
 * the supervisors of the case's municipality (heads of the child protection
-  unit for child cases, DV coordinators for DV cases) hold them through the
-  group of their role and municipality, so that a newly appointed head sees
-  the existing cases at once;
+  unit for child cases, DV coordinators for DV cases, the director of social
+  services for both) hold them through the group of their role and
+  municipality, so that a newly appointed head sees the existing cases at once;
 * members of the referral mechanism hold `view_case` and the permissions of
   the referred parts through their institution's group, granted when a case is
   referred and removed when the referral ends. Because a referral also ends by
@@ -18,6 +18,11 @@ direct foreign keys (CaseUserObjectPermission, CaseGroupObjectPermission):
   outside their scope in an emergency (EmergencyAccess, "break-glass") may read
   it, never change it, until the access expires. No permission rows are
   granted for it: the unexpired row is checked here at each read.
+
+Nobody approves their own work: a plan or a closure is decided by a
+supervisor of the case who is neither its worker in charge nor the person who
+submitted it (`may_approve`). Where one DV coordinator is both, the decision
+falls to another coordinator or to the director of social services.
 
 A platform superuser reads no case: guardian's own checks would answer yes to
 everything for a superuser, so superusers are refused here before any
@@ -42,6 +47,7 @@ from .models import (
     CaseUserObjectPermission,
     EmergencyAccess,
     Referral,
+    Stage,
 )
 
 
@@ -70,14 +76,35 @@ class Part:
 # What the worker in charge and the supervisors hold on a case.
 FULL_ACCESS = ("view_case", "change_case", *(f"view_{part}" for part in Part.ALL))
 
-SUPERVISOR_ROLE = {CaseKind.CHILD: Role.HEAD_OF_CPU, CaseKind.DV: Role.DV_COORDINATOR}
+# Who supervises the cases of each kind in their municipality: they read all
+# of them, approve plans and closures, and reassign. The director of social
+# services supervises both kinds, so that a head or a coordinator who is also
+# the worker in charge has someone to approve their work.
+SUPERVISOR_ROLES = {
+    CaseKind.CHILD: frozenset({Role.HEAD_OF_CPU, Role.HEAD_OF_SOCIAL_SERVICES}),
+    CaseKind.DV: frozenset({Role.DV_COORDINATOR, Role.HEAD_OF_SOCIAL_SERVICES}),
+}
+
+# Who asks for and accepts transfers between municipalities: whoever accepts
+# becomes the worker in charge, which the director, who takes no case, is not.
+TRANSFER_ROLE = {CaseKind.CHILD: Role.HEAD_OF_CPU, CaseKind.DV: Role.DV_COORDINATOR}
 
 
-def supervisor_group(case: Case) -> Group:
-    """The group of the supervisors of the case's kind in its municipality (accounts fills it)."""
-    name = role_group_name(case.municipality_id, SUPERVISOR_ROLE[case.kind])
-    group, _created = Group.objects.get_or_create(name=name)
-    return group
+def supervisor_groups(case: Case) -> list[Group]:
+    """The groups of the supervisors of the case in its municipality (accounts fills them)."""
+    groups = []
+    for role in sorted(SUPERVISOR_ROLES[case.kind]):
+        group, _created = Group.objects.get_or_create(
+            name=role_group_name(case.municipality_id, role)
+        )
+        groups.append(group)
+    return groups
+
+
+def grant_supervisor_access(case: Case) -> None:
+    """Give the case's supervisors (through their groups) what its worker holds."""
+    for group in supervisor_groups(case):
+        grant_full_access(case, group=group)
 
 
 @cache
@@ -204,11 +231,67 @@ def can_view_part(user, case: Case, part: str) -> bool:
 
 
 def is_supervisor(user, case: Case) -> bool:
-    """The head of the unit (child cases) or the DV coordinator (DV cases) of its municipality."""
+    """The head of the unit (child cases), a DV coordinator (DV cases) or the director of
+    social services (both) of its municipality."""
     return (
         _may_hold_case_access(user)
         and user.municipality_id == case.municipality_id
-        and user.has_role(SUPERVISOR_ROLE[case.kind])
+        and bool(user.roles & SUPERVISOR_ROLES[case.kind])
+    )
+
+
+# What awaits a supervisor's decision at a stage, and the step that submitted it.
+SUBMISSIONS = {Stage.PLAN_DRAFTED: "submit_plan", Stage.CLOSURE_PROPOSED: "propose_closure"}
+
+
+def submitted_by_id(case: Case) -> int | None:
+    """Who submitted what awaits a decision on the case (its plan, its closure), if anything."""
+    submission = SUBMISSIONS.get(case.stage)
+    if submission is None:
+        return None
+    return (
+        case.transitions.filter(action=submission)
+        .order_by("-at")
+        .values_list("by_id", flat=True)
+        .first()
+    )
+
+
+def _own_work_of(case: Case) -> set[int]:
+    return {case.owner_id, submitted_by_id(case)} - {None}
+
+
+def may_approve(user, case: Case) -> bool:
+    """Whether `user` may approve or return the case's plan, or approve or refuse its closure.
+
+    A supervisor of the case who is neither its worker in charge nor the one who
+    submitted the plan or proposed the closure: nobody approves their own work.
+    """
+    return is_supervisor(user, case) and user.pk not in _own_work_of(case)
+
+
+def approvers(case: Case) -> QuerySet[User]:
+    """The active accounts that may decide on what awaits on `case` (for the page that
+    says whom to ask)."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            is_superuser=False,
+            municipality_id=case.municipality_id,
+            role_assignments__role__in=SUPERVISOR_ROLES[case.kind],
+        )
+        .exclude(pk__in=_own_work_of(case))
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+
+
+def may_arrange_transfer(user, case: Case) -> bool:
+    """The head of the unit (child cases) or a DV coordinator (DV cases) of its municipality."""
+    return (
+        _may_hold_case_access(user)
+        and user.municipality_id == case.municipality_id
+        and user.has_role(TRANSFER_ROLE[case.kind])
     )
 
 

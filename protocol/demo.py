@@ -104,11 +104,15 @@ CHILD_STAGES = (
     + [Stage.CLOSURE_PROPOSED]
     + [Stage.CLOSED] * 2
 )
+# The DV coordinator is the worker in charge of DV cases: the director of social
+# services approves their plans and closures, and two of them await her.
 DV_STAGES = (
     [Stage.REGISTERED] * 3
     + [Stage.ASSESSED] * 3
-    + [Stage.CONFERENCE_HELD] * 3
-    + [Stage.MONITORING] * 5
+    + [Stage.CONFERENCE_HELD] * 2
+    + [Stage.PLAN_DRAFTED]
+    + [Stage.MONITORING] * 4
+    + [Stage.CLOSURE_PROPOSED]
     + [Stage.CLOSED] * 2
 )
 CASES_PER_MUNICIPALITY = len(CHILD_STAGES) + len(DV_STAGES)
@@ -205,7 +209,10 @@ def _advance(case: Case, stage: str, *, worker, supervisor, rng, institutions, a
         services.case_advance(by=worker, case=case, version=case.version, action="submit_plan")
         case.refresh_from_db()
     if target >= 4:
-        services.case_advance(by=supervisor, case=case, version=case.version, action="approve_plan")
+        with acting(_demo_actor(supervisor)):
+            services.case_advance(
+                by=supervisor, case=case, version=case.version, action="approve_plan"
+            )
         case.refresh_from_db()
     if target >= 5:
         services.closure_propose(
@@ -217,9 +224,10 @@ def _advance(case: Case, stage: str, *, worker, supervisor, rng, institutions, a
         )
         case.refresh_from_db()
     if target >= 6:
-        services.case_advance(
-            by=supervisor, case=case, version=case.version, action="approve_closure"
-        )
+        with acting(_demo_actor(supervisor)):
+            services.case_advance(
+                by=supervisor, case=case, version=case.version, action="approve_closure"
+            )
         case.refresh_from_db()
     return case
 
@@ -235,7 +243,12 @@ def seed_cases(municipality, *, seed: int, dv_assess=None, dv_parts=None) -> lis
     rng = random.Random(seed)  # noqa: S311 - invented demo data, repeatable on purpose
     staff = {
         role: municipality.staff.filter(role_assignments__role=role).first()
-        for role in (Role.CHILD_PROTECTION_WORKER, Role.HEAD_OF_CPU, Role.DV_COORDINATOR)
+        for role in (
+            Role.CHILD_PROTECTION_WORKER,
+            Role.HEAD_OF_CPU,
+            Role.DV_COORDINATOR,
+            Role.HEAD_OF_SOCIAL_SERVICES,
+        )
     }
     institutions = list(Institution.objects.filter(municipality=municipality))
     units = list(municipality.administrative_units.all())
@@ -246,7 +259,10 @@ def seed_cases(municipality, *, seed: int, dv_assess=None, dv_parts=None) -> lis
     for index, (kind, stage) in enumerate(plans):
         if kind == CaseKind.CHILD:
             worker = staff[Role.CHILD_PROTECTION_WORKER] if index % 3 else staff[Role.HEAD_OF_CPU]
-            supervisor = staff[Role.HEAD_OF_CPU]
+            # Nobody approves their own work: the head's own cases go to the director.
+            supervisor = (
+                staff[Role.HEAD_OF_CPU] if index % 3 else staff[Role.HEAD_OF_SOCIAL_SERVICES]
+            )
             people = [
                 _person(rng, PersonRole.CHILD, minor=True),
                 _person(rng, PersonRole.PARENT, minor=False),
@@ -264,7 +280,8 @@ def seed_cases(municipality, *, seed: int, dv_assess=None, dv_parts=None) -> lis
             )
             summary = rng.choice(CHILD_REPORTS)
         else:
-            worker = supervisor = staff[Role.DV_COORDINATOR]
+            worker = staff[Role.DV_COORDINATOR]
+            supervisor = staff[Role.HEAD_OF_SOCIAL_SERVICES]
             victim = _person(rng, PersonRole.VICTIM, minor=False)
             perpetrator = _person(rng, PersonRole.PERPETRATOR, minor=False)
             perpetrator.relationship_to_victim = rng.choice(

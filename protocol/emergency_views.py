@@ -102,7 +102,7 @@ def _add_errors(form, error: ValidationError) -> None:
 def transfer_new(request, number):
     """The case's supervisor asks to transfer it; an open request is shown instead."""
     case = case_for(request.user, number)
-    if not access.is_supervisor(request.user, case) or not case.is_open:
+    if not access.may_arrange_transfer(request.user, case) or not case.is_open:
         raise Http404
     pending = case.transfers.filter(state=TransferState.REQUESTED).first()
     form = TransferRequestForm(
@@ -145,7 +145,7 @@ def transfer_new(request, number):
 @require_POST
 def transfer_cancel(request, number, pk):
     case = case_for(request.user, number)
-    if not access.is_supervisor(request.user, case):
+    if not access.may_arrange_transfer(request.user, case):
         raise Http404
     transfer = get_object_or_404(CaseTransfer, pk=pk, case=case)
     try:
@@ -158,7 +158,7 @@ def transfer_cancel(request, number, pk):
 
 
 def _require_receiving_supervisor(user) -> None:
-    if not any(user.has_role(role) for role in access.SUPERVISOR_ROLE.values()):
+    if not any(user.has_role(role) for role in access.TRANSFER_ROLE.values()):
         raise Http404
 
 

@@ -21,7 +21,9 @@ def meeting_list(request):
     user = request.user
     kinds = [kind for kind in MeetingKind.values if meeting_services.may_convene(user, kind)]
     meetings = meeting_services.meetings_visible_to(user).prefetch_related("cases", "invited")
-    if not kinds and not (user.has_role("ccr_member") and user.institution_id):
+    # The director of social services convenes none, but reads those on her cases.
+    supervises = any(user.roles & roles for roles in access.SUPERVISOR_ROLES.values())
+    if not kinds and not supervises and not (user.has_role("ccr_member") and user.institution_id):
         raise Http404
     return render(
         request, "protocol/meetings/list.html", {"meetings": meetings, "can_convene": kinds}

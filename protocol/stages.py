@@ -1,7 +1,10 @@
 """The protocol as data: which action moves a case from which stage to which, and who may.
 
 Both kinds of case follow the same engine; they differ in who supervises (the
-head of the child protection unit, or the DV coordinator) and in the words.
+head of the child protection unit, or the DV coordinator; the director of
+social services for both) and in the words. The supervisor's decisions (the
+actions marked `supervisor_only`) are never taken by the worker in charge of
+the case or by whoever submitted what is decided (access.may_approve).
 Records that complete a step (an assessment, a case conference, a plan) are
 written by their own services, which then ask the engine to move the case.
 """
@@ -10,8 +13,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from .access import can_change_case, is_supervisor
-from .models import Case, Stage
+from .access import can_change_case, is_supervisor, may_approve
+from .models import Case, CaseKind, Stage
 
 OPEN_STAGES = frozenset(Stage.values) - {Stage.CLOSED, Stage.CLOSURE_PROPOSED}
 
@@ -114,10 +117,30 @@ def refusal(user, case: Case, action_name: str) -> str | None:
     if case.stage not in action.sources:
         return str(_("This action is not possible at the stage the case is in."))
     if action.supervisor_only and not is_supervisor(user, case):
-        if case.kind == "child":
-            return str(_("Only the head of the child protection unit can do this."))
-        return str(_("Only the DV coordinator can do this."))
+        if case.kind == CaseKind.CHILD:
+            return str(
+                _(
+                    "Only the head of the child protection unit or the director of social "
+                    "services can do this."
+                )
+            )
+        return str(_("Only a DV coordinator or the director of social services can do this."))
+    if action.supervisor_only and not may_approve(user, case):
+        return str(OWN_WORK_REFUSALS[case.stage])
     return _condition_refusal(case, action_name)
+
+
+# Said to a supervisor who is the worker in charge, or who submitted what is decided.
+OWN_WORK_REFUSALS = {
+    Stage.PLAN_DRAFTED: _(
+        "The plan must be approved by another supervisor, not by the worker in charge of the "
+        "case or the person who submitted it."
+    ),
+    Stage.CLOSURE_PROPOSED: _(
+        "The closure must be approved by another supervisor, not by the worker in charge of "
+        "the case or the person who proposed it."
+    ),
+}
 
 
 def _condition_refusal(case: Case, action_name: str) -> str | None:

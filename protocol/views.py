@@ -74,7 +74,7 @@ def case_list(request):
             "rows": rows,
             "query": query.urlencode(),
             "may_use_emergency_access": bool(access.emergency_kinds(user)),
-            "receives_transfers": bool(user.roles & set(access.SUPERVISOR_ROLE.values())),
+            "receives_transfers": bool(user.roles & set(access.TRANSFER_ROLE.values())),
         },
     )
 
@@ -111,6 +111,8 @@ def case_detail(request, number):
         "can": can,
         "can_change": can_change,
         "is_supervisor": access.is_supervisor(user, case),
+        "may_arrange_transfer": access.may_arrange_transfer(user, case),
+        "awaiting_decision": _awaiting_decision(user, case),
         "actions": actions,
         "deadlines": case_deadlines(case),
         "people": list(case.people.all()) if can["identity"] else [],
@@ -133,6 +135,17 @@ def case_detail(request, number):
     }
     case_opened(request, case, parts=[part for part, shown in can.items() if shown])
     return render(request, "protocol/case_detail.html", context)
+
+
+def _awaiting_decision(user, case):
+    """For the worker in charge, and a supervisor who may not decide because the work is
+    their own: who else may approve what awaits (None when nothing awaits, or when the
+    user decides it)."""
+    if case.stage not in access.SUBMISSIONS or access.may_approve(user, case):
+        return None
+    if not (case.owner_id == user.pk or access.is_supervisor(user, case)):
+        return None
+    return {"approvers": list(access.approvers(case))}
 
 
 def _action_form_url(case, action_name):

@@ -40,6 +40,14 @@ def register_child_case(by, *, person=None, risk=RiskLevel.MEDIUM, reported_at=N
 
 def take_to_monitoring(case, worker, head):
     """Assessment, conference, plan with one action, approval: the case ends in monitoring."""
+    case = submit_plan(case, worker)
+    services.case_advance(by=head, case=case, version=case.version, action="approve_plan")
+    case.refresh_from_db()
+    return case
+
+
+def submit_plan(case, worker):
+    """Assessment, conference, plan with one action, submitted: the plan awaits approval."""
     now = timezone.now()
     services.assessment_record(
         by=worker,
@@ -77,12 +85,25 @@ def take_to_monitoring(case, worker, head):
     case.refresh_from_db()
     services.case_advance(by=worker, case=case, version=case.version, action="submit_plan")
     case.refresh_from_db()
-    services.case_advance(by=head, case=case, version=case.version, action="approve_plan")
+    return case
+
+
+def propose_closure(case, worker):
+    services.closure_propose(
+        by=worker, case=case, version=case.version, closure_reason="moved", explanation="U largua."
+    )
     case.refresh_from_db()
     return case
 
 
-__all__ = ["CaseKind", "child", "register_child_case", "take_to_monitoring"]
+__all__ = [
+    "CaseKind",
+    "child",
+    "propose_closure",
+    "register_child_case",
+    "submit_plan",
+    "take_to_monitoring",
+]
 
 
 def refer(worker, case, institution, parts=("identity",)):

@@ -37,6 +37,8 @@ USERS = (
     "coworker",  # another worker of the same municipality
     "foreign_head",  # head of the unit of another municipality
     "coordinator",  # DV coordinator in charge of the DV case
+    "director",  # director of social services of the cases' municipality
+    "foreign_director",  # director of social services of another municipality
     "police",  # CCR member; both cases referred to the police, identity only
     "teacher",  # CCR member of an institution to which nothing was referred
     "admin",  # municipal administrator
@@ -45,12 +47,24 @@ USERS = (
     "no_role",  # a verified account with no role
 )
 SIGNED_IN = frozenset(USERS) - {"anonymous"}
-CHILD_CASE = frozenset({"owner", "supervisor"})
-DV_CASE = frozenset({"coordinator"})
+# The director supervises both kinds of case, as the head and the coordinator do.
+CHILD_CASE = frozenset({"owner", "supervisor", "director"})
+DV_CASE = frozenset({"coordinator", "director"})
 PUBLIC = frozenset(USERS)
 # Heads and DV coordinators read their municipality's figures (the foreign head Berat's),
 # officers its aggregates, the statistician the national ones.
-REPORT_READERS = frozenset({"supervisor", "foreign_head", "coordinator", "officer", "statistician"})
+# Directors read both kinds.
+REPORT_READERS = frozenset(
+    {
+        "supervisor",
+        "foreign_head",
+        "coordinator",
+        "director",
+        "foreign_director",
+        "officer",
+        "statistician",
+    }
+)
 
 # URL name -> (method, which users may use it, what fills its arguments)
 RULES = {
@@ -79,7 +93,9 @@ RULES = {
     "accounts:manage_refuse": ("POST", {"admin"}, "waiting_account"),
     "protocol:case_list": (
         "GET",
-        CHILD_CASE | DV_CASE | {"coworker", "foreign_head", "police", "teacher"},
+        CHILD_CASE
+        | DV_CASE
+        | {"coworker", "foreign_head", "foreign_director", "police", "teacher"},
         None,
     ),
     "protocol:referral_inbox": ("GET", {"police", "teacher"}, None),
@@ -94,7 +110,7 @@ RULES = {
     "protocol:closure": ("GET", CHILD_CASE, "child"),
     "protocol:advance": ("POST", CHILD_CASE, "child_action"),
     "protocol:note_add": ("POST", CHILD_CASE, "child"),
-    "protocol:reassign": ("GET", {"supervisor"}, "child"),
+    "protocol:reassign": ("GET", {"supervisor", "director"}, "child"),
     "protocol:link_add": ("POST", CHILD_CASE, "child"),
     "protocol:referral_new": ("GET", CHILD_CASE, "child"),
     "protocol:referral_revoke": ("POST", CHILD_CASE, "child_referral"),
@@ -112,10 +128,17 @@ RULES = {
     "dv_cases:shelter_end": ("GET", DV_CASE, "dv_placement"),
     "meetings:list": (
         "GET",
-        CHILD_CASE | DV_CASE | {"coworker", "foreign_head", "police", "teacher"},
+        CHILD_CASE
+        | DV_CASE
+        | {"coworker", "foreign_head", "foreign_director", "police", "teacher"},
         None,
     ),
-    "meetings:new": ("GET", CHILD_CASE | DV_CASE | {"coworker", "foreign_head"}, None),
+    # The director convenes no meeting.
+    "meetings:new": (
+        "GET",
+        (CHILD_CASE | DV_CASE | {"coworker", "foreign_head"}) - {"director"},
+        None,
+    ),
     "meetings:detail": ("GET", CHILD_CASE | {"police"}, "meeting"),
     "protocol:transfer_new": ("GET", {"supervisor"}, "child"),
     "protocol:transfer_cancel": ("POST", {"supervisor"}, "child_transfer"),
@@ -224,6 +247,8 @@ def world(db, tmp_path, settings):
         "coworker": UserFactory(municipality=durres, roles=[Role.CHILD_PROTECTION_WORKER]),
         "foreign_head": UserFactory(municipality=berat, roles=[Role.HEAD_OF_CPU]),
         "coordinator": UserFactory(municipality=durres, roles=[Role.DV_COORDINATOR]),
+        "director": UserFactory(municipality=durres, roles=[Role.HEAD_OF_SOCIAL_SERVICES]),
+        "foreign_director": UserFactory(municipality=berat, roles=[Role.HEAD_OF_SOCIAL_SERVICES]),
         "police": UserFactory(municipality=durres, institution=police, roles=[Role.CCR_MEMBER]),
         "teacher": UserFactory(municipality=durres, institution=school, roles=[Role.CCR_MEMBER]),
         "admin": UserFactory(municipality=durres, roles=[Role.MUNICIPAL_ADMINISTRATOR]),
@@ -444,7 +469,15 @@ def test_every_url_answers_every_user_as_its_rule_says(world):
 
 
 def test_lists_and_dashboards_count_only_visible_cases(world):
-    for user in ("coworker", "foreign_head", "teacher", "admin", "officer", "statistician"):
+    for user in (
+        "coworker",
+        "foreign_head",
+        "foreign_director",
+        "teacher",
+        "admin",
+        "officer",
+        "statistician",
+    ):
         client = world["clients"][user]
         for path in ("/", "/cases/"):
             response = client.get(path)

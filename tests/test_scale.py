@@ -10,6 +10,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -18,7 +19,15 @@ from audit.models import AuditEvent, Checkpoint
 from audit.verify import verify
 from config import bench
 from protocol import access, deadlines
-from protocol.models import OPEN_REFERRAL_STATES, Case, Person, Referral, Stage
+from protocol.models import (
+    OPEN_REFERRAL_STATES,
+    Case,
+    Person,
+    Plan,
+    Referral,
+    Stage,
+    StageTransition,
+)
 from protocol.selectors import CaseFilters
 
 # Transactional: the checkpoints reach their file only once their transaction commits.
@@ -61,11 +70,14 @@ def test_owners_supervisors_and_members_see_what_the_services_would_grant(countr
     for case in Case.objects.select_related("owner")[:40]:
         assert access.can_change_case(case.owner, case) == (case.stage != Stage.CLOSED)
         assert access.can_view_part(case.owner, case, access.Part.IDENTITY)
-        supervisor = User.objects.filter(
+        supervisors = User.objects.filter(
             municipality_id=case.municipality_id,
-            role_assignments__role=access.SUPERVISOR_ROLE[case.kind],
-        ).first()
-        assert access.can_view_case(supervisor, case)
+            role_assignments__role__in=access.SUPERVISOR_ROLES[case.kind],
+        )
+        assert {
+            supervisor.roles & access.SUPERVISOR_ROLES[case.kind] for supervisor in supervisors
+        } == {frozenset({role}) for role in access.SUPERVISOR_ROLES[case.kind]}
+        assert all(access.can_view_case(supervisor, case) for supervisor in supervisors)
     member = User.objects.filter(role_assignments__role=Role.CCR_MEMBER).exclude(
         institution__referrals=None
     )[0]
@@ -77,6 +89,14 @@ def test_owners_supervisors_and_members_see_what_the_services_would_grant(countr
         ).values_list("case_id", flat=True)
     )
     assert set(access.visible_cases(member).values_list("pk", flat=True)) == referred
+
+
+def test_nobody_approved_their_own_plan_or_closure(country):
+    approvals = StageTransition.objects.filter(action__in=["approve_plan", "approve_closure"])
+    assert approvals.exists()
+    assert not approvals.filter(by=F("case__owner")).exists()
+    assert not Plan.objects.filter(approved_by=F("case__owner")).exists()
+    assert Plan.objects.filter(approved_by__isnull=False).exists()
 
 
 def test_next_deadlines_are_the_protocols(country):

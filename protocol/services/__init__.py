@@ -256,7 +256,7 @@ def case_register(
         case=case, action="register", from_stage="", to_stage=Stage.REGISTERED, by=by
     )
     access.grant_full_access(case, user=owner)
-    access.grant_full_access(case, group=access.supervisor_group(case))
+    access.grant_supervisor_access(case)
     return case
 
 
@@ -502,7 +502,7 @@ def note_add(*, by: User, case: Case, text: str) -> Note:
 def case_reassign(*, by: User, case: Case, version: int, owner: User) -> Case:
     """Give the case to another worker of the municipality; access moves with it.
 
-    Only the supervisor reassigns.
+    Only a supervisor of the case reassigns (the head or coordinator, or the director).
     """
     case = _lock(case, version)
     if not access.is_supervisor(by, case) or not case.is_open:

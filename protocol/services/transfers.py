@@ -2,9 +2,11 @@
 
 The supervisor of the case (head of the child protection unit, or DV
 coordinator) asks; a supervisor of the same kind in the receiving municipality
-accepts or refuses. On acceptance the case keeps its number (people know it),
-belongs to the receiving municipality, and only its new owner and the
-receiving supervisors hold access; the referrals of the sending municipality end.
+accepts or refuses. The director of social services takes no part: whoever
+accepts becomes the worker in charge (access.TRANSFER_ROLE). On acceptance the
+case keeps its number (people know it), belongs to the receiving municipality,
+and only its new owner and the receiving supervisors hold access; the referrals
+of the sending municipality end.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -34,14 +36,14 @@ def may_answer_transfer(user: User, transfer: CaseTransfer) -> bool:
         user.is_active
         and not user.is_superuser
         and user.municipality_id == transfer.to_municipality_id
-        and user.has_role(access.SUPERVISOR_ROLE[transfer.case.kind])
+        and user.has_role(access.TRANSFER_ROLE[transfer.case.kind])
     )
 
 
 def transfers_incoming(user: User):
     """The transfers awaiting an answer from `user`: to their municipality, of the kinds
     they supervise (none for other roles)."""
-    kinds = [kind for kind, role in access.SUPERVISOR_ROLE.items() if user.has_role(role)]
+    kinds = [kind for kind, role in access.TRANSFER_ROLE.items() if user.has_role(role)]
     if not kinds or user.municipality_id is None or not user.is_active or user.is_superuser:
         return CaseTransfer.objects.none()
     return CaseTransfer.objects.filter(
@@ -65,7 +67,7 @@ def transfer_request(
     second request while one awaits an answer.
     """
     case = _lock(case, version)
-    if not access.is_supervisor(by, case) or not case.is_open:
+    if not access.may_arrange_transfer(by, case) or not case.is_open:
         raise PermissionDenied
     errors = {}
     if to_municipality.pk == case.municipality_id:
@@ -92,7 +94,7 @@ def transfer_request(
 def transfer_cancel(*, by: User, transfer: CaseTransfer) -> CaseTransfer:
     """The sending supervisor withdraws a request that has not been answered."""
     transfer = _transfer_lock(transfer)
-    if not access.is_supervisor(by, transfer.case):
+    if not access.may_arrange_transfer(by, transfer.case):
         raise PermissionDenied
     if not transfer.is_open:
         raise TransitionNotAllowed(_("This transfer has already been answered."))
@@ -105,11 +107,11 @@ def transfer_cancel(*, by: User, transfer: CaseTransfer) -> CaseTransfer:
 
 def _move_case(*, by: User, case: Case, transfer: CaseTransfer) -> None:
     """Give the locked `case` to the receiving municipality with `by` as its owner."""
-    old_group = access.supervisor_group(case)
+    old_groups = access.supervisor_groups(case)
     # Institutions of the sending municipality lose their access with their referrals.
     referrals_close_for_case(case)
     CaseUserObjectPermission.objects.filter(content_object=case).delete()
-    CaseGroupObjectPermission.objects.filter(content_object=case, group=old_group).delete()
+    CaseGroupObjectPermission.objects.filter(content_object=case, group__in=old_groups).delete()
     case.municipality_id = transfer.to_municipality_id
     case.administrative_unit = None
     case.owner = by
@@ -119,7 +121,7 @@ def _move_case(*, by: User, case: Case, transfer: CaseTransfer) -> None:
     case._change_reason = f"transfer {transfer.pk}"
     case.save()
     access.grant_full_access(case, user=by)
-    access.grant_full_access(case, group=access.supervisor_group(case))
+    access.grant_supervisor_access(case)
 
 
 @transaction.atomic

@@ -2,7 +2,7 @@
 
 Figures count the cases of a municipality and kind whether or not the reader
 may open each one: that is what the supervisors' groups hold anyway
-(protocol.access.SUPERVISOR_ROLE), and the officer and the statistician open
+(protocol.access.SUPERVISOR_ROLES), and the officer and the statistician open
 no case. Which case a link leads to is decided by the case list, through
 protocol.access.
 
@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import Role
-from protocol.access import SUPERVISOR_ROLE
+from protocol.access import SUPERVISOR_ROLES
 from protocol.models import Case, CaseKind
 
 
@@ -55,7 +55,7 @@ def report_scope(user: User) -> ReportScope:
         return ReportScope(kinds=tuple(CaseKind.values), municipality_id=None, suppressed=True)
     if user.municipality_id is None:
         raise Http404
-    supervised = frozenset(kind for kind, role in SUPERVISOR_ROLE.items() if user.has_role(role))
+    supervised = frozenset(kind for kind, roles in SUPERVISOR_ROLES.items() if user.roles & roles)
     if user.has_role(Role.GENDER_EQUALITY_OFFICER):
         kinds = tuple(CaseKind.values)
     elif supervised:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 from django.test import Client
 
 from accounts.models import Institution, Municipality, RoleAssignment, User
@@ -169,3 +170,36 @@ def test_demo_has_a_role_waiting_that_the_second_durres_administrator_approves(s
     assert User.objects.get(pk=pmf2.pk).roles == {Role.CHILD_PROTECTION_WORKER}
     seed(settings)  # a second run leaves the approval as it was
     assert User.objects.get(pk=pmf2.pk).roles == {Role.CHILD_PROTECTION_WORKER}
+
+
+@pytest.mark.django_db
+def test_seed_demo_has_the_director_approve_the_coordinators_work(settings):
+    from protocol import access
+    from protocol.models import Case, Plan, Stage, StageTransition
+
+    seed(settings)
+    for slug in ("durres", "berat"):
+        director = User.objects.get(username=f"{slug}.drejtori")
+        coordinator = User.objects.get(username=f"{slug}.koordinatori")
+        assert director.roles == {Role.HEAD_OF_SOCIAL_SERVICES}
+        dv_cases = Case.objects.filter(municipality=director.municipality, kind="dv")
+        assert dv_cases.filter(owner=coordinator).count() == dv_cases.count()
+        # Approved plans and closures of the coordinator's cases: by the director.
+        assert {plan.approved_by for plan in Plan.objects.filter(case__in=dv_cases)} - {None} == {
+            director
+        }
+        approvals = StageTransition.objects.filter(
+            case__in=dv_cases, action__in=["approve_plan", "approve_closure"]
+        )
+        actions = set(approvals.values_list("action", flat=True))
+        assert actions == {"approve_plan", "approve_closure"}
+        assert set(approvals.values_list("by", flat=True)) == {director.pk}
+        # What awaits: the coordinator is not offered the approval, the director is.
+        for stage in (Stage.PLAN_DRAFTED, Stage.CLOSURE_PROPOSED):
+            waiting = dv_cases.get(stage=stage)
+            assert not access.may_approve(coordinator, waiting)
+            assert access.may_approve(director, waiting)
+    # Nobody in the demo approved their own work.
+    assert not StageTransition.objects.filter(
+        action__in=["approve_plan", "approve_closure"], by=F("case__owner")
+    ).exists()

@@ -28,6 +28,13 @@ def test_dv_case_from_report_to_closure_with_a_court_order(browser, live_server)
     coordinator = UserFactory(
         username="kvdhf.dr", municipality=municipality, roles=[Role.DV_COORDINATOR]
     )
+    director = UserFactory(
+        username="drejtori.dr",
+        first_name="Majlinda",
+        last_name="Rexha",
+        municipality=municipality,
+        roles=[Role.HEAD_OF_SOCIAL_SERVICES],
+    )
 
     page = browser.new_page(base_url=live_server.url)
     page.set_default_timeout(15_000)
@@ -59,7 +66,7 @@ def test_dv_case_from_report_to_closure_with_a_court_order(browser, live_server)
     assert stage_of(page) == "Vlerësimi fillestar i kryer"
     assert "rreziku: i lartë" in page.content()
 
-    # ETN meeting, plan, approval by the coordinator herself.
+    # ETN meeting and plan; the director approves it, not the coordinator herself.
     page.get_by_role("link", name="Regjistro tryezën teknike").click()
     field(page, "Mbajtur më").fill(now_local())
     fill_text(page, "Procesverbali", "Takim i ETN.")
@@ -73,8 +80,19 @@ def test_dv_case_from_report_to_closure_with_a_court_order(browser, live_server)
     field(page, "Afati").fill("2030-01-31")
     page.get_by_role("button", name="Ruaj").click()
     page.get_by_role("button", name="Dërgo planin për miratim").click()
-    page.get_by_role("button", name="Mirato planin").click()
-    assert stage_of(page) == "Zbatimi dhe monitorimi"
+    assert page.get_by_role("button", name="Mirato planin").count() == 0
+    assert "Askush nuk miraton punën e vet" in page.content()
+    assert "Majlinda Rexha" in page.content()
+
+    director_context = browser.new_context(base_url=live_server.url)
+    director_page = director_context.new_page()
+    director_page.set_default_timeout(15_000)
+    sign_in_verified(director_page, director)
+    case_url = Case.objects.get().get_absolute_url()
+    director_page.goto(case_url)
+    director_page.get_by_role("button", name="Mirato planin").click()
+    assert stage_of(director_page) == "Zbatimi dhe monitorimi"
+    page.goto(case_url)
 
     # A court order requested and granted.
     page.get_by_role("link", name="Regjistro një kërkesë për urdhër").click()
@@ -101,7 +119,10 @@ def test_dv_case_from_report_to_closure_with_a_court_order(browser, live_server)
     field(page, "Arsyeja e mbylljes").select_option("victim_safe")
     fill_text(page, "Shpjegimi", "Viktima e sigurt, urdhri në fuqi.")
     page.get_by_role("button", name="Ruaj").click()
-    page.get_by_role("button", name="Mirato mbylljen").click()
-    assert stage_of(page) == "I mbyllur"
+    assert page.get_by_role("button", name="Mirato mbylljen").count() == 0
+    director_page.goto(case_url)
+    director_page.get_by_role("button", name="Mirato mbylljen").click()
+    assert stage_of(director_page) == "I mbyllur"
     assert Case.objects.get().stage == Stage.CLOSED
+    director_context.close()
     page.close()

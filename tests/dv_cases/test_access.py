@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.roles import Role
 from dv_cases.models import (
     Incident,
     OrderBreach,
@@ -22,6 +23,7 @@ from dv_cases.services import (
 )
 from protocol.services import PersonData, case_advance, case_register, closure_propose
 from tests.conftest import signed_in_client
+from tests.factories import UserFactory
 
 from .conftest import VICTIM_NAME
 
@@ -179,7 +181,9 @@ def test_child_case_is_not_found_on_dv_pages(worker, coordinator):
     assert response.status_code == 404
 
 
-def test_closed_case_cannot_be_changed_even_by_its_coordinator(coordinator, dv_case):
+def test_closed_case_cannot_be_changed_even_by_its_coordinator(coordinator, dv_case, municipality):
+    # Nobody approves their own work: the director approves the coordinator's closure.
+    director = UserFactory(municipality=municipality, roles=[Role.HEAD_OF_SOCIAL_SERVICES])
     closure_propose(
         by=coordinator,
         case=dv_case,
@@ -188,7 +192,7 @@ def test_closed_case_cannot_be_changed_even_by_its_coordinator(coordinator, dv_c
         explanation="Viktima jeton me familjen e saj.",
     )
     dv_case.refresh_from_db()
-    case_advance(by=coordinator, case=dv_case, version=dv_case.version, action="approve_closure")
+    case_advance(by=director, case=dv_case, version=dv_case.version, action="approve_closure")
     client = signed_in_client(coordinator)
 
     for path in ("incidents/new/", "risk/new/", "orders/new/", "shelter/new/"):
