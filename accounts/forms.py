@@ -46,6 +46,7 @@ class PasswordConfirmForm(forms.Form):
     password = forms.CharField(
         label=_("Password"),
         strip=False,
+        max_length=limits.PASSWORD,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
     )
 
@@ -82,12 +83,14 @@ class ActivationForm(forms.Form):
     password = forms.CharField(
         label=_("New password"),
         strip=False,
+        max_length=limits.PASSWORD,
         help_text=_("At least 12 characters; not a common password, not only digits."),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
     )
     password_again = forms.CharField(
         label=_("New password again"),
         strip=False,
+        max_length=limits.PASSWORD,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
@@ -103,6 +106,7 @@ class ReasonForm(forms.Form):
 
     reason = forms.CharField(
         label=_("Reason"),
+        max_length=limits.REASON,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("The gender-equality officer reads it. Do not write details of any case."),
     )
@@ -158,7 +162,7 @@ class RequestRefusalForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(
         label=_("Why do you refuse?"),
-        max_length=2000,
+        max_length=limits.REASON,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Kept encrypted; the administrators of the municipality can read it."),
     )

@@ -20,6 +20,7 @@ from django_otp.oath import TOTP
 from django_otp.util import random_hex
 from simple_history.models import HistoricalRecords
 
+from encryption import limits
 from encryption.blind_index import blind_index
 from encryption.fields import EncryptedCharField, EncryptedTextField
 
@@ -411,7 +412,7 @@ class AdministrativeAct(models.Model):
         User, on_delete=models.PROTECT, related_name="+", verbose_name=_("administrator")
     )
     what = models.CharField(_("what"), max_length=40)
-    reason = EncryptedTextField(_("reason"))
+    reason = EncryptedTextField(_("reason"), max_length=limits.REASON)
     done_at = models.DateTimeField(_("done at"), default=timezone.now)
 
     class Meta:
@@ -425,8 +426,8 @@ class AdministrativeAct(models.Model):
 class RequestRefusal(models.Model):
     """A second person's refusal of what waited on an account (roles, a new address).
 
-    The reason is typed by an administrator and may name people: encrypted, and
-    kept out of the audit trail, which records this row's id.
+    The words of the refusal are an administrative act's, like every reason an
+    administrator types: encrypted there, and read by the officer from the event.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -443,7 +444,12 @@ class RequestRefusal(models.Model):
     refused_at = models.DateTimeField(_("refused at"), default=timezone.now)
     roles = models.JSONField(_("roles refused"), default=list, blank=True)
     email_refused = models.BooleanField(_("address change refused"), default=False)
-    reason = EncryptedTextField(_("reason"))
+    act = models.OneToOneField(
+        AdministrativeAct,
+        on_delete=models.PROTECT,
+        related_name="refusal",
+        verbose_name=_("administrative act"),
+    )
 
     class Meta:
         verbose_name = _("refused request")
@@ -456,6 +462,10 @@ class RequestRefusal(models.Model):
     def get_role_display(self) -> str:
         labels = dict(Role.choices)
         return ", ".join(str(labels[role]) for role in self.roles if role in labels)
+
+    @property
+    def reason(self) -> str:
+        return self.act.reason
 
 
 def _new_totp_key() -> str:

@@ -148,4 +148,4 @@ def approval_queue(user: User) -> tuple[list[WaitingRequest], list[WaitingReques
 
 def refusals_of(account: User) -> QuerySet[RequestRefusal]:
     """The refused requests of an account the caller may already manage, newest first."""
-    return account.request_refusals.select_related("refused_by").order_by("-refused_at")
+    return account.request_refusals.select_related("refused_by", "act").order_by("-refused_at")

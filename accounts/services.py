@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 from audit.context import as_user
 from audit.models import Action, FlagKind
 from audit.services import record
+from encryption import limits
 from encryption.blind_index import blind_index
 
 from . import notifications, throttling
@@ -459,11 +460,16 @@ def account_update(
     held = account.roles | account.pending_roles
     account.first_name, account.last_name = first_name, last_name
     address = _address_change(by=by, account=account, email=email, roles=held | roles)
+    # A member moved to another institution would read that institution's
+    # referrals: as much a new grant as a new role, so it waits for approval too.
+    moved = account.institution_id != (institution.pk if institution else None)
     account.institution = institution
     account.version += 1
     account.full_clean()
     account.save()
-    requested, removed = _set_roles(by=by, user=account, roles=roles)  # also moves the group
+    requested, removed = _set_roles(
+        by=by, user=account, roles=roles, again={Role.CCR_MEMBER} if moved else set()
+    )  # also moves the group
     _administered(
         by,
         account,
@@ -528,18 +534,27 @@ def _address_request_cleared(account: User) -> None:
     account.email_requested_at = None
 
 
-def _set_roles(*, by: User | None, user: User, roles: set[str]) -> tuple[set[str], set[str]]:
+def _set_roles(
+    *, by: User | None, user: User, roles: set[str], again: set[str] = frozenset()
+) -> tuple[set[str], set[str]]:
     """Make `roles` the account's roles, in force or waiting; returns (waiting, removed).
 
     A removed role ends at once, whether in force or waiting: taking access away
     needs nobody's confirmation. A new role waits for approval when it needs
-    confirmation and an administrator grants it.
+    confirmation and an administrator grants it; so does a role held already
+    that is in `again` (its meaning changed, e.g. a member's institution).
     """
     current = set(RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
     removed = current - roles
     for assignment in RoleAssignment.objects.filter(user=user, role__in=removed):
         assignment.delete()
     waiting = set()
+    for assignment in RoleAssignment.objects.filter(user=user, role__in=roles & current & again):
+        if _needs_confirmation(by, {assignment.role}):
+            waiting.add(assignment.role)
+            assignment.assigned_by, assignment.assigned_at = by, timezone.now()
+            assignment.approved_by = assignment.approved_at = None
+            assignment.save()
     for role in sorted(roles - current):
         if _needs_confirmation(by, {role}):
             waiting.add(role)
@@ -581,22 +596,19 @@ def role_groups_sync(*, user: User) -> None:
         user.groups.add(group)
 
 
-REASON_MAX_LENGTH = 500
-
-
 def _reason_checked(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Write why you do this.")})
-    if len(reason) > REASON_MAX_LENGTH:
+    if len(reason) > limits.REASON:
         raise ValidationError(
             {
                 "reason": ngettext(
                     "Write at most %(count)d character.",
                     "Write at most %(count)d characters.",
-                    REASON_MAX_LENGTH,
+                    limits.REASON,
                 )
-                % {"count": REASON_MAX_LENGTH}
+                % {"count": limits.REASON}
             }
         )
     return reason
@@ -748,17 +760,16 @@ def _address_confirmed(*, by: User, account: User) -> None:
 def role_requests_refuse(*, by: User, account: User, version: int, reason: str) -> RequestRefusal:
     """Drop everything waiting on the account (its roles and a new address), with a reason
     kept encrypted. Refuses as `role_requests_approve` does, and an empty reason."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("Write why you refuse the request.")})
+    reason = _reason_checked(reason)
     account = _locked(account)
     waiting = _require_decider(by=by, account=account, version=version)
+    act = _act_recorded(by=by, account=account, what="requests_refused", reason=reason)
     refusal = RequestRefusal(
         account=account,
         refused_by=by,
         roles=[assignment.role for assignment in waiting],
         email_refused=bool(account.email_requested),
-        reason=reason,
+        act=act,
     )
     refusal.full_clean()
     refusal.save()
@@ -775,13 +786,13 @@ def role_requests_refuse(*, by: User, account: User, version: int, reason: str) 
     account.full_clean()
     account.save()
     _roles_changed(account)
-    # The reason stays with the refusal, encrypted: the trail names the refusal only.
+    # The reason stays with the act, encrypted: the trail names the act only.
     _administered(
         by,
         account,
         "requests_refused",
         roles=refusal.roles,
-        refusal=str(refusal.pk),
+        act=str(act.pk),
         **({"email": notifications.ADDRESS_CHANGE_REFUSED} if refusal.email_refused else {}),
     )
     notifications.notify(

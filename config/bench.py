@@ -36,6 +36,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import get_objects_for_user
 
+from accounts.middleware import SlidingSessionMiddleware
 from accounts.models import AuthenticatorDevice, User
 from accounts.roles import Role
 from audit.bulk import auditing_off
@@ -184,6 +185,8 @@ def signed_in(user: User) -> Client:
     client.force_login(user)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    # The session's absolute lifetime counts from here, as after a real sign-in.
+    session[SlidingSessionMiddleware.SIGNED_IN_KEY] = int(time.time())
     session.save()
     return client
 

@@ -178,7 +178,10 @@ CASE_OF_FILLER = {
     ),
     **dict.fromkeys(("dv", "dv_order", "dv_granted_order", "dv_placement"), "dv"),
 }
-CASE_READERS = {"child": {"owner", "supervisor", "police"}, "dv": {"coordinator", "police"}}
+CASE_READERS = {
+    "child": {"owner", "supervisor", "director", "police"},
+    "dv": {"coordinator", "director", "police"},
+}
 # Pages of the parts the police was not referred (both cases share the identity only).
 PARTS_NOT_REFERRED = {
     "protocol:assess",

@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ('what', models.CharField(max_length=40, verbose_name='what')),
-                ('reason', encryption.fields.EncryptedTextField(verbose_name='reason')),
+                ('reason', encryption.fields.EncryptedTextField(max_length=1000, verbose_name='reason')),
                 ('done_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='done at')),
                 ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='account')),
                 ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='administrator')),

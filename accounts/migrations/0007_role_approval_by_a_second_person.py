@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
                 ('refused_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='refused at')),
                 ('roles', models.JSONField(blank=True, default=list, verbose_name='roles refused')),
                 ('email_refused', models.BooleanField(default=False, verbose_name='address change refused')),
-                ('reason', encryption.fields.EncryptedTextField(verbose_name='reason')),
+                ('act', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='refusal', to='accounts.administrativeact', verbose_name='administrative act')),
             ],
             options={
                 'verbose_name': 'refused request',

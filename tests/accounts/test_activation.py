@@ -12,6 +12,7 @@ from accounts import services
 from accounts.models import ActivationLink, AdministrativeAct, AuthenticatorDevice, User
 from accounts.roles import Role
 from audit.models import Action, AuditEvent
+from encryption import limits
 from tests.conftest import signed_in_client, totp_code
 from tests.factories import PASSWORD, UserFactory
 
@@ -194,7 +195,7 @@ def test_reset_through_the_confirmation_page(municipal_admin, worker, mailoutbox
     assert not worker.has_usable_password()
 
 
-@pytest.mark.parametrize("reason", ["", "   ", "x" * 501])
+@pytest.mark.parametrize("reason", ["", "   ", "x" * (limits.REASON + 1)])
 def test_reset_and_deactivation_refuse_a_missing_or_too_long_reason(
     municipal_admin, worker, reason
 ):
@@ -276,7 +277,13 @@ def test_no_link_goes_to_an_unconfirmed_address(municipal_admin, worker, mailout
     assert mailoutbox == []
 
 
-def test_changing_the_address_unconfirms_it(municipal_admin, worker):
+def test_a_reset_link_never_goes_to_an_address_waiting_for_confirmation(
+    municipal_admin, worker, send
+):
+    """The administrator who asks for a new address and then a reset gets the link sent
+    to the old, confirmed address: the new one is used only once a second person
+    confirms it."""
+    old_address = worker.email
     services.account_update(
         by=municipal_admin,
         account=worker,
@@ -288,8 +295,18 @@ def test_changing_the_address_unconfirms_it(municipal_admin, worker):
         institution=None,
     )
     worker.refresh_from_db()
+    assert worker.email_requested == "someone.else@example.invalid"
+    link, email = reset(send, municipal_admin, worker)
+    assert email.to == [old_address]
+    assert link.sent_to == old_address
+
+
+def test_an_account_without_a_confirmed_address_gets_no_link(municipal_admin, worker):
+    User.objects.filter(pk=worker.pk).update(email_confirmed_at=None)
+    worker.refresh_from_db()
     with pytest.raises(services.LinkNotSent):
         services.account_credentials_reset(by=municipal_admin, account=worker, reason="Phone.")
+    assert not worker.activation_links.exists()
 
 
 def test_the_email_carries_the_link_and_nothing_personal(municipal_admin, worker, send):

@@ -8,12 +8,12 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts import services
-from accounts.models import Notification, RequestRefusal, RoleAssignment, User
+from accounts.models import Institution, Notification, RequestRefusal, RoleAssignment, User
 from accounts.roles import Role
 from audit.models import Action, AuditEvent, Flag, FlagKind
 from tests.cases import refer, register_child_case
 from tests.conftest import signed_in_client
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, InstitutionFactory, UserFactory
 
 
 @pytest.fixture
@@ -34,9 +34,7 @@ def request_account(by, roles, *, username="e.re", institution=None) -> User:
         roles=set(roles),
         institution=institution,
     ).user
-    User.objects.filter(pk=account.pk).update(
-        password=make_password(PASSWORD), must_change_password=False
-    )
+    User.objects.filter(pk=account.pk).update(password=make_password(PASSWORD))
     return account
 
 
@@ -70,6 +68,42 @@ def test_the_request_is_notified_to_the_account_and_the_other_administrators(
     assert not municipal_admin.notifications.exists()
     assert "Besa" not in waiting.message
     assert "e.re" not in waiting.message
+
+
+def test_a_member_moved_to_another_institution_waits_for_approval_again(
+    municipal_admin, second_admin, municipality
+):
+    """Else one administrator could move a member of the school to the police and hand
+    them the police's referrals alone."""
+    police, school = (
+        InstitutionFactory(municipality=municipality, kind=kind)
+        for kind in (Institution.Kind.POLICE, Institution.Kind.EDUCATION)
+    )
+    member = UserFactory(municipality=municipality, institution=school, roles=[Role.CCR_MEMBER])
+    worker = UserFactory(municipality=municipality, roles=[Role.CHILD_PROTECTION_WORKER])
+    case = register_child_case(worker)
+    refer(worker, case, police)
+
+    services.account_update(
+        by=municipal_admin,
+        account=member,
+        version=member.version,
+        first_name=member.first_name,
+        last_name=member.last_name,
+        email=member.email,
+        roles={Role.CCR_MEMBER},
+        institution=police,
+    )
+
+    member = fresh(member)
+    assert member.roles == set()
+    assert member.pending_roles == {Role.CCR_MEMBER}
+    assert not member.groups.exists()
+    assert signed_in_client(member).get(case.get_absolute_url()).status_code == 404
+    services.role_requests_approve(by=second_admin, account=member, version=member.version)
+    member = fresh(member)
+    assert member.roles == {Role.CCR_MEMBER}
+    assert signed_in_client(member).get(case.get_absolute_url()).status_code == 200
 
 
 def test_removing_a_role_takes_effect_at_once(municipal_admin, worker):
@@ -260,7 +294,9 @@ def test_refusal_drops_what_waited_and_keeps_the_reason_encrypted(municipal_admi
     assert refusal.roles == [Role.HEAD_OF_CPU]
     event = AuditEvent.objects.filter(action=Action.ACCOUNT_ADMINISTERED).latest("pk")
     assert "Drejtorin" not in event.detail
-    assert str(refusal.pk) in event.detail
+    # The officer reads the words from the act the event names, as for a reset.
+    assert str(refusal.act.pk) in event.detail
+    assert refusal.act.what == "requests_refused"
     assert account.notifications.filter(kind=Notification.Kind.ROLE_REFUSED).exists()
 
 

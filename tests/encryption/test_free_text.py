@@ -65,6 +65,15 @@ CLEAR_TEXT = {
     "accounts.Notification.kind": "a choice",
     "accounts.Notification.case_number": "a case number",
     "accounts.Notification.target_url": "a page address made of identifiers",
+    "accounts.User.email_requested": "a staff member's work address waiting for "
+    "confirmation (as email)",
+    "accounts.ActivationLink.purpose": "a choice",
+    "accounts.ActivationLink.token_digest": "a hash of the token",
+    "accounts.ActivationLink.sent_to": "a staff member's work address (as User.email)",
+    "accounts.AdministrativeAct.what": "a code of the act",
+    "accounts.RequestRefusal.roles": "a list of role codes",
+    "accounts.SignInThrottle.account": "a keyed hash of the username as typed",
+    "accounts.SignInThrottle.client": "a keyed hash of the client's address",
     # audit: identifiers only (see docs/audit.md)
     "audit.AuditEvent.action": "a choice",
     "audit.AuditEvent.object_type": "a model label",
@@ -133,6 +142,7 @@ UNBOUNDED_TEXT = {
     "audit.Checkpoint.payload": "built by the code",
     "dv_cases.RiskQuestion.text": "typed by the IT unit in the Django admin, not by staff",
     "protocol.Referral.parts": "a list of codes, checked by the service",
+    "accounts.RequestRefusal.roles": "a list of role codes, from the service",
     "dv_cases.Incident.forms": "a list of choices, checked by the form",
     "dv_cases.RiskAssessment.answers": "yes/no answers keyed by question id, from the form",
 }

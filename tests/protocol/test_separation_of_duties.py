@@ -205,7 +205,7 @@ def test_migration_grants_the_director_group_on_cases_made_before_the_role(
     director.__dict__.pop("_case_permission_ids", None)
     assert not access.visible_cases(director).exists()
 
-    migration = importlib.import_module("protocol.migrations.0008_director_reads_existing_cases")
+    migration = importlib.import_module("protocol.migrations.0010_director_reads_existing_cases")
     migration.grant_director_access(global_apps, None)
     migration.grant_director_access(global_apps, None)  # a second run adds nothing
 
