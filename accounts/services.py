@@ -730,6 +730,9 @@ def role_requests_approve(*, by: User, account: User, version: int) -> User:
     _roles_changed(account)
     role_groups_sync(user=account)
     roles = sorted(assignment.role for assignment in waiting)
+    # A new account's link goes with the approval that confirms its address, in the
+    # same act (one event for the officer).
+    link = activation_send_if_waiting(by=by, account=account) if address_confirmed else None
     _administered(
         by,
         account,
@@ -738,6 +741,7 @@ def role_requests_approve(*, by: User, account: User, version: int) -> User:
         roles=roles,
         requested_by=sorted(pk for pk in requested_by if pk is not None),
         **({"email": address} if address else {}),
+        **({"activation_link": link.pk} if link else {}),
     )
     notifications.notify(
         users=[account],
@@ -745,15 +749,7 @@ def role_requests_approve(*, by: User, account: User, version: int) -> User:
         case_number="",
         target_url=reverse("accounts:profile"),
     )
-    if address_confirmed:
-        _address_confirmed(by=by, account=account)
     return account
-
-
-def _address_confirmed(*, by: User, account: User) -> None:
-    """The account's address has just been confirmed by a second person: a new
-    account's activation link can go now (nothing is sent before)."""
-    activation_send_if_waiting(by=by, account=account)
 
 
 @transaction.atomic
@@ -1025,9 +1021,7 @@ def activation_send_if_waiting(*, by: User | None, account: User) -> ActivationL
         return None
     if any(link.is_usable() for link in account.activation_links.all()):
         return None
-    link = activation_link_send(by=by, account=account, purpose=ActivationLink.Purpose.NEW_ACCOUNT)
-    _administered(by, account, "activation_link_sent", activation_link=link.pk)
-    return link
+    return activation_link_send(by=by, account=account, purpose=ActivationLink.Purpose.NEW_ACCOUNT)
 
 
 def activation_link_find(token: str) -> ActivationLink | None:

@@ -241,11 +241,14 @@ ACCOUNT_ACTS = {
     "updated": _("account changed"),
     "requests_approved": _("requested roles or address approved"),
     "requests_refused": _("requested roles or address refused"),
+    "activation_link_sent": _("activation link sent"),
+    "activated_with_link": _("password chosen with an activation link"),
+    "credentials_reset": _("password and second factor reset"),
     "activated": _("account reactivated"),
     "deactivated": _("account deactivated"),
-    "second_factor_reset": _("second factor reset"),
-    "password_reset": _("temporary password given"),
-    "unlocked": _("account unlocked"),
+    "unlocked": _("sign-in delays lifted"),
+    "password_changed": _("password changed by its holder"),
+    "backup_codes_replaced": _("new backup codes"),
 }
 ADDRESS_CHANGES = {
     "requested": _("change requested"),

@@ -400,7 +400,7 @@ MAILERS = {
         # Debug without a mail server: each e-mail is a file in var/mail/, where
         # a tester finds activation links (the console of `runserver` scrolls away).
         else {
-            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "BACKEND": "config.mail.ReadableFileBackend",
             "OPTIONS": {"file_path": str(BASE_DIR / "var" / "mail")},
         }
     )
