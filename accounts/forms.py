@@ -51,13 +51,9 @@ class PasswordConfirmForm(forms.Form):
     )
 
 
-class PasswordChangeForm(forms.Form):
-    old_password = forms.CharField(
-        label=_("Current password"),
-        strip=False,
-        max_length=limits.PASSWORD,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
+class NewPasswordForm(forms.Form):
+    """A new password, typed twice; the validators run in the service."""
+
     new_password = forms.CharField(
         label=_("New password"),
         strip=False,
@@ -79,26 +75,22 @@ class PasswordChangeForm(forms.Form):
         return data
 
 
-class ActivationForm(forms.Form):
-    password = forms.CharField(
-        label=_("New password"),
+class PasswordChangeForm(NewPasswordForm):
+    old_password = forms.CharField(
+        label=_("Current password"),
         strip=False,
         max_length=limits.PASSWORD,
-        help_text=_("At least 12 characters; not a common password, not only digits."),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
-    password_again = forms.CharField(
-        label=_("New password again"),
-        strip=False,
-        max_length=limits.PASSWORD,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
+    field_order = ["old_password", "new_password", "new_password_again"]
 
-    def clean(self):
-        data = super().clean()
-        if data.get("password") != data.get("password_again"):
-            self.add_error("password_again", _("The two new passwords differ."))
-        return data
+
+class ActivationForm(NewPasswordForm):
+    """The first password of an account, chosen with its activation link."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password"].widget.attrs["autofocus"] = True
 
 
 class ReasonForm(forms.Form):

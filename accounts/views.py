@@ -184,7 +184,7 @@ def _link_not_valid(request) -> HttpResponse:
     return _no_referrer(render(request, "accounts/activation_invalid.html", status=410))
 
 
-@sensitive_post_parameters("password", "password_again")
+@sensitive_post_parameters("new_password", "new_password_again")
 def activate(request):
     """The link of the e-mail: choose a password, then enrol a new authenticator.
 
@@ -208,11 +208,13 @@ def activate(request):
     form = ActivationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            account = services.account_activate(link=link, password=form.cleaned_data["password"])
+            account = services.account_activate(
+                link=link, password=form.cleaned_data["new_password"]
+            )
         except services.LinkUnusable:
             return _link_not_valid(request)
         except ValidationError as error:
-            form.add_error("password", error)
+            form.add_error("new_password", error)
         else:
             # The password just chosen is the first factor, as if typed at sign-in.
             auth.login(request, account, backend="accounts.backends.PasswordBackend")

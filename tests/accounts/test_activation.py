@@ -42,7 +42,7 @@ def reset(send, admin, account, reason="Lost her phone."):
 def activate(client: Client, token: str, password: str = NEW_PASSWORD):
     opened = client.get(f"/accounts/activate/?t={token}")
     return opened, client.post(
-        "/accounts/activate/", {"password": password, "password_again": password}
+        "/accounts/activate/", {"new_password": password, "new_password_again": password}
     )
 
 
@@ -118,7 +118,7 @@ def test_a_link_that_expires_after_opening_sets_no_password(municipal_admin, wor
         expires_at=timezone.now() - timedelta(hours=1),
     )
     response = client.post(
-        "/accounts/activate/", {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD}
+        "/accounts/activate/", {"new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD}
     )
     assert response.status_code == 410
     worker.refresh_from_db()
@@ -146,10 +146,15 @@ def test_two_tabs_posting_the_same_link_set_one_password(municipal_admin, worker
     first, second = Client(), Client()
     for client in (first, second):
         client.get(f"/accounts/activate/?t={link_token(email)}")
-    first.post("/accounts/activate/", {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD})
+    first.post(
+        "/accounts/activate/", {"new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD}
+    )
     late = second.post(
         "/accounts/activate/",
-        {"password": "another long passphrase", "password_again": "another long passphrase"},
+        {
+            "new_password": "another long passphrase",
+            "new_password_again": "another long passphrase",
+        },
     )
     assert late.status_code == 410
     worker.refresh_from_db()

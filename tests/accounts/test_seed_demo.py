@@ -79,7 +79,7 @@ def test_printed_activation_link_lets_the_waiting_account_choose_a_password(sett
     )
     response = client.post(
         "/accounts/activate/",
-        {"password": "a long demo passphrase", "password_again": "a long demo passphrase"},
+        {"new_password": "a long demo passphrase", "new_password_again": "a long demo passphrase"},
     )
     assert response["Location"] == "/accounts/second-factor/enrol/"
     assert User.objects.get(username="durres.pmf3").check_password("a long demo passphrase")

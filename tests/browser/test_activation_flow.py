@@ -29,8 +29,8 @@ def test_reset_link_from_the_email_to_a_sign_in_with_a_new_second_factor(page, l
     page.goto(link.replace("http://127.0.0.1:8000", live_server.url))
     page.wait_for_url("**/accounts/activate/")
     assert page.get_by_test_id("activation-username").inner_text() == "arta.koordinatore"
-    page.locator("input[name=password]").fill(NEW_PASSWORD)
-    page.locator("input[name=password_again]").fill(NEW_PASSWORD)
+    page.locator("input[name=new_password]").fill(NEW_PASSWORD)
+    page.locator("input[name=new_password_again]").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Vazhdo").click()
 
     page.wait_for_url("**/accounts/second-factor/enrol/")
