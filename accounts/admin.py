@@ -5,9 +5,15 @@ rules of roles; here they can only be looked at.
 """
 
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import AdministrativeUnit, Institution, Municipality, User
+
+# Groups carry the per-case permissions of roles and institutions, and are found by
+# name: renaming one in the admin would hand one role's or institution's cases to
+# another. They are made and filled by the code alone (accounts.services).
+admin.site.unregister(Group)
 
 
 class AdministrativeUnitInline(admin.TabularInline):
