@@ -279,6 +279,8 @@ def approvers(case: Case) -> QuerySet[User]:
             is_superuser=False,
             municipality_id=case.municipality_id,
             role_assignments__role__in=SUPERVISOR_ROLES[case.kind],
+            # A supervisor's role waiting for a second administrator decides nothing yet.
+            role_assignments__approved_at__isnull=False,
         )
         .exclude(pk__in=_own_work_of(case))
         .distinct()

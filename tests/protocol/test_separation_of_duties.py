@@ -9,6 +9,7 @@ from django.apps import apps as global_apps
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 
+from accounts.models import RoleAssignment
 from accounts.roles import Role, role_group_name
 from protocol import access, services
 from protocol.models import CaseGroupObjectPermission, Stage
@@ -346,3 +347,14 @@ def test_director_of_another_municipality_gets_not_found(coordinator, foreign_di
     assert response.status_code == 404
     case.refresh_from_db()
     assert case.stage == Stage.PLAN_DRAFTED
+
+
+def test_a_director_whose_role_waits_is_not_named_as_approver(coordinator, municipality):
+    """A role still waiting for a second administrator decides nothing, so the case page
+    must not send the coordinator to that person."""
+    waiting = UserFactory(municipality=municipality)
+    RoleAssignment.objects.create(user=waiting, role=Role.HEAD_OF_SOCIAL_SERVICES)
+    case = submit_plan(register_dv_case(coordinator), coordinator)
+
+    assert not access.may_approve(waiting, case)
+    assert not access.approvers(case).exists()
