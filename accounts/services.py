@@ -52,6 +52,7 @@ from .roles import (
     role_combination_errors,
     role_group_name,
 )
+from .selectors import may_approve_requests
 
 
 class TooManyAttempts(Exception):
@@ -671,15 +672,10 @@ def _require_decider(*, by: User, account: User, version: int) -> list[RoleAssig
     national platform administrator (an active superuser, who has no
     municipality); never the account itself, never one who requested any of it.
     """
-    if account.is_superuser or not (
-        by.is_platform_administrator
-        or (
-            by.is_active
-            and by.has_role(Role.MUNICIPAL_ADMINISTRATOR)
-            and by.municipality_id is not None
-            and by.municipality_id == account.municipality_id
-        )
-    ):
+    of_this_municipality = by.is_platform_administrator or (
+        by.municipality_id == account.municipality_id
+    )
+    if account.is_superuser or not (may_approve_requests(by) and of_this_municipality):
         raise PermissionDenied
     if by.pk == account.pk:
         raise ApprovalNotAllowed(_("No one approves what waits on their own account."))
@@ -1029,19 +1025,18 @@ def activation_link_find(token: str) -> ActivationLink | None:
     account deactivated): the caller cannot tell which, nor can the visitor."""
     if not token or len(token) > 100:
         return None
-    link = (
-        ActivationLink.objects.select_related("account", "account__municipality")
-        .filter(token_digest=_token_digest(token))
-        .first()
-    )
-    return link if link is not None and _usable(link) else None
+    return _usable_link(token_digest=_token_digest(token))
 
 
 def activation_link_get(pk) -> ActivationLink | None:
     """The usable link with this id (kept in the visitor's session), or None."""
+    return _usable_link(pk=pk)
+
+
+def _usable_link(**lookup) -> ActivationLink | None:
     link = (
         ActivationLink.objects.select_related("account", "account__municipality")
-        .filter(pk=pk)
+        .filter(**lookup)
         .first()
     )
     return link if link is not None and _usable(link) else None
