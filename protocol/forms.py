@@ -10,14 +10,18 @@ from encryption import limits
 
 from .access import Part
 from .models import (
+    PERSON_ROLES_BY_KIND,
+    AgeGroup,
     CaseKind,
     ClosureReason,
     LegalBasis,
     MeetingKind,
     PlanAction,
+    Relationship,
     ReportChannel,
     ReporterKind,
     RiskLevel,
+    Sex,
     Stage,
     Urgency,
 )
@@ -185,6 +189,76 @@ def personal_number_field(label=None) -> forms.RegexField:
         required=False,
         help_text=_("Ten characters, e.g. K10101001A; leave empty if unknown."),
         error_messages={"invalid": _("A personal number has ten characters, e.g. K10101001A.")},
+    )
+
+
+class PersonForm(VersionedForm):
+    """A person's identity, contact and counted details, as the case page changes them."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=limits.NAME)
+    last_name = forms.CharField(label=_("Last name"), max_length=limits.NAME)
+    personal_number = personal_number_field()
+    birth_date = forms.DateField(label=_("Date of birth"), widget=DateInput(), required=False)
+    sex = forms.ChoiceField(label=_("Sex"), choices=[("", "—"), *Sex.choices], required=False)
+    age_group = forms.ChoiceField(
+        label=_("Age group"),
+        choices=[("", "—"), *AgeGroup.choices],
+        required=False,
+        help_text=_("Leave empty to count it from the date of birth."),
+    )
+    address = forms.CharField(
+        label=_("Address"),
+        required=False,
+        max_length=limits.ADDRESS,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    phone = forms.CharField(label=_("Phone"), max_length=limits.PHONE, required=False)
+    is_roma = forms.BooleanField(label=_("Roma"), required=False)
+    is_egyptian = forms.BooleanField(label=_("Egyptian"), required=False)
+    has_disability = forms.BooleanField(label=_("With disability"), required=False)
+    relationship_to_victim = forms.ChoiceField(
+        label=_("Relationship to the victim"),
+        choices=[("", "—"), *Relationship.choices],
+        required=False,
+    )
+    duplicate_override_reason = forms.CharField(
+        label=_("Save anyway, because…"),
+        required=False,
+        max_length=limits.REASON,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, case_kind, **kwargs):
+        super().__init__(*args, **kwargs)
+        if case_kind != CaseKind.DV:
+            # The relationship of the victim to the perpetrator is asked in DV cases only.
+            del self.fields["relationship_to_victim"]
+
+    def clean_birth_date(self):
+        birth_date = self.cleaned_data["birth_date"]
+        if birth_date and birth_date > timezone.localdate():
+            raise forms.ValidationError(_("The date of birth cannot be in the future."))
+        return birth_date
+
+
+class PersonAddForm(PersonForm):
+    role = forms.ChoiceField(label=_("Role in the case"))
+
+    field_order = ["role"]
+
+    def __init__(self, *args, case_kind, **kwargs):
+        super().__init__(*args, case_kind=case_kind, **kwargs)
+        self.fields["role"].choices = [
+            (role.value, role.label) for role in PERSON_ROLES_BY_KIND[case_kind]
+        ]
+
+
+class PersonEndForm(VersionedForm):
+    reason = forms.CharField(
+        label=_("Why this person's part in the case ends"),
+        max_length=limits.REASON,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("E.g. moved out of the household, recorded by mistake."),
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import access_log_views, emergency_views, referral_views, views
+from . import access_log_views, emergency_views, people_views, referral_views, views
 
 app_name = "protocol"
 
@@ -21,6 +21,9 @@ urlpatterns = [
         emergency_views.transfer_cancel,
         name="transfer_cancel",
     ),
+    path("<str:number>/people/new/", people_views.person_new, name="person_new"),
+    path("<str:number>/people/<uuid:pk>/", people_views.person_edit, name="person_edit"),
+    path("<str:number>/people/<uuid:pk>/end/", people_views.person_end, name="person_end"),
     path("<str:number>/assessment/", views.assess, name="assess"),
     path("<str:number>/conference/", views.conference, name="conference"),
     path("<str:number>/plan/", views.plan, name="plan"),

@@ -29,7 +29,15 @@ from .forms import (
 )
 from .models import PlanAction
 from .sections import action_url_name, sections_for
-from .selectors import CaseFilters, case_for, cases_list, cases_page, linked_cases, workers_for
+from .selectors import (
+    CaseFilters,
+    case_for,
+    cases_list,
+    cases_page,
+    linked_cases,
+    people_on_case,
+    workers_for,
+)
 from .stages import ACTIONS, TransitionNotAllowed, available_actions
 
 PAGE_SIZE = 25
@@ -115,7 +123,7 @@ def case_detail(request, number):
         "awaiting_decision": _awaiting_decision(user, case),
         "actions": actions,
         "deadlines": case_deadlines(case),
-        "people": list(case.people.all()) if can["identity"] else [],
+        "people": people_on_case(case) if can["identity"] else [],
         "needs": [need.get_need_display() for need in case.needs.all()],
         "transitions": case.transitions.select_related("by"),
         "assessments": case.assessments.all() if can["risk"] else [],

@@ -113,6 +113,10 @@ RULES = {
     "protocol:reassign": ("GET", {"supervisor", "director"}, "child"),
     "protocol:link_add": ("POST", CHILD_CASE, "child"),
     "protocol:referral_new": ("GET", CHILD_CASE, "child"),
+    # People change only by those who change the case: never the police, who read them.
+    "protocol:person_new": ("GET", CHILD_CASE, "child"),
+    "protocol:person_edit": ("GET", CHILD_CASE, "child_person"),
+    "protocol:person_end": ("GET", CHILD_CASE, "child_person"),
     "protocol:referral_revoke": ("POST", CHILD_CASE, "child_referral"),
     "documents:upload": ("GET", CHILD_CASE, "child"),
     "documents:download": ("GET", CHILD_CASE, "document"),
@@ -173,7 +177,15 @@ NOT_IN_MATRIX = {"admin"}
 # a page that their role lacks, or a change of what they may see, is not.
 CASE_OF_FILLER = {
     **dict.fromkeys(
-        ("child", "child_action", "plan_action", "child_referral", "child_transfer", "document"),
+        (
+            "child",
+            "child_action",
+            "plan_action",
+            "child_referral",
+            "child_transfer",
+            "document",
+            "child_person",
+        ),
         "child",
     ),
     **dict.fromkeys(("dv", "dv_order", "dv_granted_order", "dv_placement"), "dv"),
@@ -402,6 +414,7 @@ def world(db, tmp_path, settings):
         "child_action": {"number": child_case.number, "action": "review"},
         "plan_action": {"number": child_case.number, "pk": child_case.plan.actions.first().pk},
         "child_referral": {"number": child_case.number, "pk": referral.pk},
+        "child_person": {"number": child_case.number, "pk": child_case.people.get().pk},
         "referral": {"pk": referral.pk},
         "document": {"number": child_case.number, "pk": document.pk},
         "dv": {"number": dv_case.number},

@@ -300,6 +300,16 @@ class PersonRole(models.TextChoices):
     HOUSEHOLD_CHILD = "household_child", _("child in the household")
 
 
+# The roles a person may have in a case of each kind (registration records the
+# first two; the others are added on the case page), and the role whose people
+# the case is about: a case keeps at least one of them.
+PERSON_ROLES_BY_KIND = {
+    CaseKind.CHILD: (PersonRole.CHILD, PersonRole.PARENT, PersonRole.HOUSEHOLD_CHILD),
+    CaseKind.DV: (PersonRole.VICTIM, PersonRole.PERPETRATOR, PersonRole.HOUSEHOLD_CHILD),
+}
+MAIN_ROLE = {CaseKind.CHILD: PersonRole.CHILD, CaseKind.DV: PersonRole.VICTIM}
+
+
 class Relationship(models.TextChoices):
     """Of the victim to the perpetrator."""
 
@@ -344,6 +354,21 @@ class Person(models.Model):
         max_length=64, blank=True, editable=False, db_index=True
     )
     name_birth_index = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    # A person's part in the case ends (moved out, recorded by mistake); the row
+    # and its history stay, and counts of current people leave it out.
+    ended_at = models.DateTimeField(_("part in the case ended on"), null=True, blank=True)
+    end_reason = EncryptedTextField(
+        _("why the part in the case ended"), blank=True, null=True, max_length=limits.REASON
+    )
+    # Why the person was added or changed despite a possible duplicate (the
+    # history keeps each change's reason).
+    duplicate_override_reason = EncryptedTextField(
+        _("why kept despite a possible duplicate"),
+        blank=True,
+        null=True,
+        editable=False,
+        max_length=limits.REASON,
+    )
 
     history = HistoricalRecords()
 
@@ -357,6 +382,10 @@ class Person(models.Model):
 
     def __str__(self):
         return f"{self.get_role_display()} {self.pk}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.ended_at is None
 
 
 class StageTransition(models.Model):

@@ -137,9 +137,12 @@ def age_group_of(birth_date: date, on: date | None = None) -> str:
     return "60+"
 
 
-def possible_duplicates(*, by: User, municipality_id: int, person: PersonData) -> list[Case]:
+def possible_duplicates(
+    *, by: User, municipality_id: int, person: PersonData, exclude_case_id=None
+) -> list[Case]:
     """Open cases of the municipality with someone of the same personal number, or the
-    same name and date of birth."""
+    same name and date of birth, whose part in the case has not ended (other than the
+    case `exclude_case_id`, where the person is being changed or added)."""
     indexes = person_indexes(
         first_name=person.first_name,
         last_name=person.last_name,
@@ -151,11 +154,13 @@ def possible_duplicates(*, by: User, municipality_id: int, person: PersonData) -
         matches |= Person.objects.filter(personal_number_index=indexes["personal_number_index"])
     if indexes["name_birth_index"]:
         matches |= Person.objects.filter(name_birth_index=indexes["name_birth_index"])
-    return list(
-        Case.objects.filter(
-            municipality_id=municipality_id, pk__in=matches.values("case_id")
-        ).exclude(stage=Stage.CLOSED)
-    )
+    cases = Case.objects.filter(
+        municipality_id=municipality_id,
+        pk__in=matches.filter(ended_at__isnull=True).values("case_id"),
+    ).exclude(stage=Stage.CLOSED)
+    if exclude_case_id is not None:
+        cases = cases.exclude(pk=exclude_case_id)
+    return list(cases)
 
 
 # --- Registration -----------------------------------------------------------------

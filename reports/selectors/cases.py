@@ -194,9 +194,12 @@ def people_tables(chosen: Counted) -> list[Table]:
         "disability": Count("pk", filter=Q(has_disability=True)),
         "elderly": Count("pk", filter=elderly),
     }
-    figures = Person.objects.filter(
-        case__in=chosen.open_in_period(), role__in=PEOPLE_ROLES
-    ).aggregate(**counts)
+    # A person whose part in the case ended before the period is not counted in it.
+    figures = (
+        Person.objects.filter(case__in=chosen.open_in_period(), role__in=PEOPLE_ROLES)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=chosen.filters.period.start))
+        .aggregate(**counts)
+    )
     column = [_("Children and victims")]
     not_recorded = _("not recorded")
     return [
