@@ -211,7 +211,8 @@ def test_the_supervisor_reopens_from_the_case_page(worker, head):
     assert case.stage == Stage.REGISTERED
     text = response.content.decode()
     assert f"Rasti {case.number} u rihap" in text
-    assert "Regjistro vlerësimin fillestar" not in text  # the head is not in charge
+    due = timezone.localtime(case.next_due_at).strftime("%d.%m.%Y %H:%M")
+    assert due in text  # the new assessment deadline, counted from the reopening
     worker_page = signed_in_client(worker).get(case.get_absolute_url()).content.decode()
     assert f'href="{case.get_absolute_url()}assessment/"' in worker_page
 
