@@ -93,7 +93,11 @@ def measure_new(request, number):
         except TransitionNotAllowed as refusal:
             form.add_error(None, str(refusal))
         else:
-            messages.success(request, _("Saved."))
+            messages.success(
+                request,
+                _("The protection measure has been recorded in case %(number)s.")
+                % {"number": case.number},
+            )
             return redirect(case.get_absolute_url() + "#measures")
     case_opened(request, case)
     return render(

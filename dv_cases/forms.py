@@ -117,8 +117,9 @@ YES_NO = [("yes", _("yes")), ("no", _("no"))]
 class RiskAssessmentForm(VersionedForm):
     """One yes/no field per question of the questionnaire, named after the question's id."""
 
+    # Asked, not proposed: an assessment is often entered after it was made.
     assessed_at = forms.DateTimeField(
-        label=_("Date and time of the assessment"), widget=DateTimeInput(), initial=timezone.now
+        label=_("Date and time of the assessment"), widget=DateTimeInput()
     )
     notes = forms.CharField(
         label=_("Notes"),
@@ -160,9 +161,7 @@ class RiskAssessmentForm(VersionedForm):
 class ProtectionOrderForm(forms.Form):
     kind = forms.ChoiceField(label=_("Order"), choices=OrderKind.choices)
     requested_by = forms.ChoiceField(label=_("Requested by"), choices=OrderRequester.choices)
-    requested_at = forms.DateTimeField(
-        label=_("Requested on"), widget=DateTimeInput(), initial=timezone.now
-    )
+    requested_at = forms.DateTimeField(label=_("Requested on"), widget=DateTimeInput())
     issuing_institution = forms.ModelChoiceField(
         label=_("Police or court"),
         queryset=Institution.objects.none(),

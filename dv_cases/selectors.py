@@ -1,7 +1,7 @@
 """Reads of DV records: the deadlines and expiry of protection orders, and what the
 case page and the dashboard show, always limited to what the user may see."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from django.db.models import Prefetch, Q
@@ -41,6 +41,27 @@ class OrderDeadlines:
         )
 
 
+def covering_order(order: ProtectionOrder, others) -> ProtectionOrder | None:
+    """A later order among `others` that protects the same person beyond `order`'s expiry,
+    leaving no day uncovered: e.g. the court's UMM after the police's UPMM. Orders of a
+    DV case protect its victim; one that covers the children is covered only by another
+    that covers them too. Then `order` expiring needs no warning."""
+    if order.expires_on is None:
+        return None
+    for other in others:
+        if (
+            other.pk != order.pk
+            and other.case_id == order.case_id
+            and other.outcome in GRANTED_OUTCOMES
+            and other.valid_from is not None
+            and other.valid_from <= order.expires_on + timedelta(days=1)
+            and (other.expires_on is None or other.expires_on > order.expires_on)
+            and (other.covers_children or not order.covers_children)
+        ):
+            return other
+    return None
+
+
 @dataclass(frozen=True)
 class OrderStatus:
     # When the court must decide (UMM) or hold the hearing (UM); None for a UPMM,
@@ -50,6 +71,8 @@ class OrderStatus:
     in_force: bool
     expires_soon: bool
     expired: bool
+    # A later order that protects the same person beyond this one's expiry.
+    covered_by: ProtectionOrder | None = None
 
 
 def order_status(
@@ -121,6 +144,15 @@ def orders_expiring_soon(user: User, *, today: date | None = None) -> list[Prote
             case__municipality_id=municipality_id, expires_on__lte=today + timedelta(days=days)
         )
     orders = list(in_force.filter(window).select_related("case").order_by("expires_on"))
+    granted = ProtectionOrder.objects.filter(
+        case_id__in={order.case_id for order in orders},
+        outcome__in=GRANTED_OUTCOMES,
+        valid_from__isnull=False,
+    )
+    by_case: dict = {}
+    for other in granted:
+        by_case.setdefault(other.case_id, []).append(other)
+    orders = [order for order in orders if not covering_order(order, by_case[order.case_id])]
     access.prefetch_permissions(user, list({order.case for order in orders}))
     return [order for order in orders if access.can_view_part(user, order.case, access.Part.ORDERS)]
 
@@ -132,7 +164,15 @@ def orders_of(case: Case) -> list[tuple[ProtectionOrder, OrderStatus]]:
     )
     deadlines = OrderDeadlines.of(case.municipality_id)
     now = timezone.now()
-    return [(order, order_status(order, deadlines=deadlines, now=now)) for order in orders]
+    orders = list(orders)
+    statuses = []
+    for order in orders:
+        status = order_status(order, deadlines=deadlines, now=now)
+        covered_by = covering_order(order, orders)
+        if covered_by is not None:
+            status = replace(status, expires_soon=False, covered_by=covered_by)
+        statuses.append((order, status))
+    return statuses
 
 
 def active_questionnaire() -> RiskQuestionnaire | None:

@@ -44,9 +44,9 @@ def _add_service_error(form, error: ValidationError) -> None:
         form.add_error(name if name in form.fields else None, errors)
 
 
-def _save(request, form, save: Callable):
+def _save(request, form, save: Callable, case: Case, done: str):
     """Call `save` with a valid form's data; the saved object, or None with the refusal
-    shown on the form."""
+    shown on the form. `done` says what was done, with %(number)s for the case."""
     if request.method != "POST" or not form.is_valid():
         return None
     try:
@@ -56,7 +56,7 @@ def _save(request, form, save: Callable):
     except (TransitionNotAllowed, StaleEdit) as refusal:
         form.add_error(NON_FIELD_ERRORS, str(refusal))
     else:
-        messages.success(request, _("Saved."))
+        messages.success(request, done % {"number": case.number})
         return saved
     return None
 
@@ -167,6 +167,8 @@ def incident_new(request, number):
             injuries=data["injuries"],
             children_present=data["children_present"],
         ),
+        case,
+        _("The incident has been recorded in case %(number)s."),
     )
     if incident:
         return redirect(incident)
@@ -193,6 +195,8 @@ def risk_assessment_new(request, number):
             notes=data["notes"],
             assessed_at=data["assessed_at"],
         ),
+        case,
+        _("The risk assessment of case %(number)s has been recorded."),
     )
     if assessment:
         return redirect(assessment)
@@ -218,6 +222,8 @@ def order_new(request, number):
         request,
         form,
         lambda data: services.protection_order_record(by=request.user, case=case, **data),
+        case,
+        _("The protection order has been recorded in case %(number)s."),
     )
     if order:
         return redirect(order)
@@ -243,6 +249,8 @@ def order_decide(request, number, pk):
         request,
         form,
         lambda data: services.protection_order_decide(by=request.user, order=order, **data),
+        case,
+        _("The decision on the order has been recorded in case %(number)s."),
     )
     if decided:
         return redirect(decided)
@@ -261,6 +269,8 @@ def breach_new(request, number, pk):
         request,
         form,
         lambda data: services.order_breach_record(by=request.user, order=order, **data),
+        case,
+        _("The breach of the order has been recorded in case %(number)s."),
     )
     if breach:
         return redirect(breach)
@@ -285,6 +295,8 @@ def shelter_new(request, number):
         request,
         form,
         lambda data: services.shelter_placement_record(by=request.user, case=case, **data),
+        case,
+        _("The placement in a shelter has been recorded in case %(number)s."),
     )
     if placement:
         return redirect(placement)
@@ -299,6 +311,8 @@ def shelter_end(request, number, pk):
         request,
         form,
         lambda data: services.shelter_placement_end(by=request.user, placement=placement, **data),
+        case,
+        _("The end of the stay in the shelter has been recorded in case %(number)s."),
     )
     if ended:
         return redirect(ended)

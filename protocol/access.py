@@ -288,6 +288,21 @@ def approvers(case: Case) -> QuerySet[User]:
     )
 
 
+def may_reopen(user, case: Case) -> bool:
+    """Whether `user` may reopen the closed `case`: a supervisor of the case who still holds
+    its change permission (a closed case keeps the grants of its worker and supervisors).
+
+    The rule that nobody approves their own work does not apply: reopening decides on
+    nobody's submitted work, and a coordinator who is also the worker in charge must be
+    able to reopen at once when the violence returns. The reason is recorded.
+    """
+    return (
+        case.stage == Stage.CLOSED
+        and is_supervisor(user, case)
+        and has_case_permission(user, case, "change_case")
+    )
+
+
 def may_arrange_transfer(user, case: Case) -> bool:
     """The head of the unit (child cases) or a DV coordinator (DV cases) of its municipality."""
     return (

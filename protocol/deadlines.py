@@ -95,6 +95,22 @@ class Deadline:
         return self.done_at is not None and self.done_at > self.due_at
 
 
+def _start(case: Case, since: datetime, done_at: datetime | None) -> datetime:
+    """When the clock of a step starts: at `since` (the report, the step before), or at
+    the case's reopening if that came later and the step was not done before it.
+
+    A reopened case takes its steps again, and their deadlines count from the
+    reopening, not from the original report; a step done before the reopening
+    (when the case returned to a later stage) keeps its old deadline.
+    """
+    reopened_at = case.reopened_at
+    if reopened_at is None or reopened_at <= since:
+        return since
+    if done_at is not None and done_at < reopened_at:
+        return since
+    return reopened_at
+
+
 def _assessment_deadline(case: Case, settings: dict[str, int]) -> Deadline:
     if case.kind == CaseKind.DV:
         key, name = Key.DV_RISK_ASSESSMENT_HOURS, "risk_assessment"
@@ -103,7 +119,8 @@ def _assessment_deadline(case: Case, settings: dict[str, int]) -> Deadline:
     else:
         key, name = Key.ASSESSMENT_OTHER_HOURS, "assessment"
     hours = _value(settings, key)
-    return Deadline(name, case.reported_at + timedelta(hours=hours), case.assessed_at)
+    start = _start(case, case.reported_at, case.assessed_at)
+    return Deadline(name, start + timedelta(hours=hours), case.assessed_at)
 
 
 def case_deadlines(case: Case) -> list[Deadline]:
@@ -112,17 +129,15 @@ def case_deadlines(case: Case) -> list[Deadline]:
     deadlines = [_assessment_deadline(case, settings)]
     if case.assessed_at:
         days = _value(settings, Key.CONFERENCE_DAYS)
-        deadlines.append(
-            Deadline("conference", case.assessed_at + timedelta(days=days), case.conference_at)
-        )
+        start = _start(case, case.assessed_at, case.conference_at)
+        deadlines.append(Deadline("conference", start + timedelta(days=days), case.conference_at))
     if case.conference_at:
         days = _value(settings, Key.PLAN_DAYS)
-        deadlines.append(
-            Deadline("plan", case.conference_at + timedelta(days=days), case.plan_approved_at)
-        )
+        start = _start(case, case.conference_at, case.plan_approved_at)
+        deadlines.append(Deadline("plan", start + timedelta(days=days), case.plan_approved_at))
     if case.plan_approved_at and case.stage in (Stage.MONITORING, Stage.CLOSURE_PROPOSED):
         days = _value(settings, Key.REVIEW_DAYS)
-        since = case.last_review_at or case.plan_approved_at
+        since = _start(case, case.last_review_at or case.plan_approved_at, None)
         deadlines.append(Deadline("review", since + timedelta(days=days), None))
     return deadlines
 

@@ -49,8 +49,9 @@ class DateInput(forms.DateInput):
 
 
 class AssessmentForm(VersionedForm):
+    # Asked, not proposed: an assessment is often entered after it was made.
     assessed_at = forms.DateTimeField(
-        label=_("Date and time of the assessment"), widget=DateTimeInput(), initial=timezone.now
+        label=_("Date and time of the assessment"), widget=DateTimeInput()
     )
     risk_level = forms.ChoiceField(label=_("Risk level"), choices=RiskLevel.choices)
     home_visit = forms.BooleanField(label=_("A home visit was made"), required=False)
@@ -119,6 +120,15 @@ class ReviewForm(VersionedForm):
         label=_("Findings"), max_length=limits.NARRATIVE, widget=forms.Textarea(attrs={"rows": 6})
     )
     risk_level = forms.ChoiceField(label=_("Risk level now"), choices=RiskLevel.choices)
+
+
+class ReopenForm(VersionedForm):
+    reason = forms.CharField(
+        label=_("Reason for reopening"),
+        max_length=limits.REASON,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What happened since the closure, e.g. the violence returned."),
+    )
 
 
 class ClosureForm(VersionedForm):

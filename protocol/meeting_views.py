@@ -93,7 +93,7 @@ def meeting_detail(request, pk):
             except StaleEdit as refusal:
                 form.add_error(None, str(refusal))
             else:
-                messages.success(request, _("Saved."))
+                messages.success(request, _("The record of the meeting has been saved."))
                 return redirect(meeting)
     elif request.method == "POST":
         raise Http404

@@ -82,7 +82,18 @@ def referral_detail(request, pk):
             except (TransitionNotAllowed, StaleEdit) as refusal:
                 form.add_error(None, str(refusal))
             else:
-                messages.success(request, _("Saved."))
+                messages.success(
+                    request,
+                    (
+                        _("Your answer to the referral of case %(number)s has been saved.")
+                        if kind == "answer"
+                        else _(
+                            "What your institution did on the referral of case %(number)s "
+                            "has been saved."
+                        )
+                    )
+                    % {"number": referral.case.number},
+                )
                 return redirect(referral)
         if kind == "answer":
             answer_form = form

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from .access import can_change_case, is_supervisor, may_approve
-from .models import Case, CaseKind, Stage
+from .access import Part, can_change_case, can_view_part, is_supervisor, may_approve, may_reopen
+from .models import REOPEN_STAGES, Case, CaseKind, ReopenSetting, Stage
 
 OPEN_STAGES = frozenset(Stage.values) - {Stage.CLOSED, Stage.CLOSURE_PROPOSED}
 
@@ -33,6 +33,9 @@ class Action:
     needs_reason: bool = False
     # Done through a form of its own (it records an assessment, a conference, ...).
     recorded_by_form: bool = False
+    # A supervisor's decision on work someone submitted: not taken by that person or by
+    # the worker in charge (access.may_approve). Reopening decides on nobody's work.
+    decides_on_work: bool = True
 
 
 ACTIONS = {
@@ -103,6 +106,16 @@ ACTIONS = {
             supervisor_only=True,
             needs_reason=True,
         ),
+        Action(
+            "reopen",
+            _("Reopen the case"),
+            frozenset({Stage.CLOSED}),
+            None,  # the stage of the municipality's ReopenSetting (reopen_stage)
+            supervisor_only=True,
+            needs_reason=True,
+            recorded_by_form=True,
+            decides_on_work=False,
+        ),
     ]
 }
 
@@ -112,6 +125,8 @@ def refusal(user, case: Case, action_name: str) -> str | None:
     action = ACTIONS.get(action_name)
     if action is None:
         return str(_("This action does not exist."))
+    if action.name == "reopen":
+        return _reopen_refusal(user, case)
     if not can_change_case(user, case):
         return str(_("You cannot change this case."))
     if case.stage not in action.sources:
@@ -125,7 +140,7 @@ def refusal(user, case: Case, action_name: str) -> str | None:
                 )
             )
         return str(_("Only a DV coordinator or the director of social services can do this."))
-    if action.supervisor_only and not may_approve(user, case):
+    if action.supervisor_only and action.decides_on_work and not may_approve(user, case):
         return str(OWN_WORK_REFUSALS[case.stage])
     return _condition_refusal(case, action_name)
 
@@ -143,6 +158,34 @@ OWN_WORK_REFUSALS = {
 }
 
 
+def _reopen_refusal(user, case: Case) -> str | None:
+    # A closed case is changed by nobody (can_change_case), but its supervisors reopen it.
+    if case.stage != Stage.CLOSED:
+        return str(_("Only a closed case can be reopened."))
+    if not may_reopen(user, case):
+        return str(_("Only a supervisor of the case can reopen it."))
+    return None
+
+
+def reopen_stage(case: Case) -> str:
+    """The stage `case` returns to when reopened: its municipality's setting, else the
+    default row, else a new initial assessment; never a stage the case had not reached
+    (a case closed before its plan was approved cannot return to monitoring)."""
+    settings = {
+        row.municipality_id: row.stage
+        for row in ReopenSetting.objects.filter(municipality_id=case.municipality_id)
+        | ReopenSetting.objects.filter(municipality__isnull=True)
+    }
+    wanted = settings.get(case.municipality_id) or settings.get(None) or Stage.REGISTERED
+    reached = {
+        Stage.REGISTERED: True,
+        Stage.ASSESSED: case.assessed_at is not None,
+        Stage.MONITORING: case.plan_approved_at is not None,
+    }
+    candidates = REOPEN_STAGES[: REOPEN_STAGES.index(wanted) + 1]
+    return next(stage for stage in reversed(candidates) if reached[stage])
+
+
 def _condition_refusal(case: Case, action_name: str) -> str | None:
     if action_name == "submit_plan":
         plan = getattr(case, "plan", None)
@@ -154,3 +197,58 @@ def _condition_refusal(case: Case, action_name: str) -> str | None:
 def available_actions(user, case: Case) -> list[Action]:
     """The actions `user` may take on `case` now, for its buttons."""
     return [action for name, action in ACTIONS.items() if refusal(user, case, name) is None]
+
+
+# Steps of the plan that are not moves of the engine: the plan is written and its
+# actions added between the case conference and the plan's submission, and kept up
+# to date during monitoring (services.plan_save, plan_action_add).
+WRITE_PLAN = Action(
+    "write_plan",
+    _("Draft the plan"),
+    frozenset({Stage.CONFERENCE_HELD, Stage.MONITORING}),
+    None,
+    recorded_by_form=True,
+)
+EDIT_PLAN = Action(
+    "edit_plan",
+    _("Edit the plan's goals"),
+    frozenset({Stage.CONFERENCE_HELD, Stage.MONITORING}),
+    None,
+    recorded_by_form=True,
+)
+ADD_PLAN_ACTION = Action(
+    "add_plan_action",
+    _("Add an action to the plan"),
+    frozenset({Stage.CONFERENCE_HELD, Stage.MONITORING}),
+    None,
+    recorded_by_form=True,
+)
+
+
+def _plan_steps(user, case: Case) -> list[Action]:
+    if case.stage not in WRITE_PLAN.sources or not can_change_case(user, case):
+        return []
+    if not can_view_part(user, case, Part.PLAN):
+        return []
+    if getattr(case, "plan", None) is None:
+        return [WRITE_PLAN]
+    return [EDIT_PLAN, ADD_PLAN_ACTION]
+
+
+def next_steps(user, case: Case) -> list[Action]:
+    """Every step `user` may take on `case` now, in the order of the protocol: the
+    engine's actions, with the writing of the plan before its submission."""
+    steps = available_actions(user, case)
+    plan_steps = _plan_steps(user, case)
+    if not plan_steps:
+        return steps
+    names = [step.name for step in steps]
+    at = next(
+        (
+            names.index(name)
+            for name in ("submit_plan", "review", "propose_closure")
+            if name in names
+        ),
+        len(steps),
+    )
+    return steps[:at] + plan_steps + steps[at:]

@@ -35,6 +35,7 @@ urlpatterns = [
     ),
     path("<str:number>/review/", views.review, name="review"),
     path("<str:number>/closure/", views.closure, name="closure"),
+    path("<str:number>/reopen/", views.reopen, name="reopen"),
     path("<str:number>/advance/<slug:action>/", views.advance, name="advance"),
     path("<str:number>/notes/", views.note_add, name="note_add"),
     path("<str:number>/reassign/", views.reassign, name="reassign"),

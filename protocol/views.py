@@ -25,9 +25,10 @@ from .forms import (
     PlanForm,
     ReasonForm,
     ReassignForm,
+    ReopenForm,
     ReviewForm,
 )
-from .models import PlanAction
+from .models import PlanAction, Stage
 from .sections import action_url_name, sections_for
 from .selectors import (
     CaseFilters,
@@ -38,7 +39,7 @@ from .selectors import (
     people_on_case,
     workers_for,
 )
-from .stages import ACTIONS, TransitionNotAllowed, available_actions
+from .stages import ACTIONS, TransitionNotAllowed, next_steps, refusal, reopen_stage
 
 PAGE_SIZE = 25
 
@@ -100,7 +101,7 @@ def case_detail(request, number):
     case = case_for(user, number)
     can = {part: access.can_view_part(user, case, part) for part in access.Part.ALL}
     actions = []
-    for action in available_actions(user, case):
+    for action in next_steps(user, case):
         url = None
         if action.recorded_by_form:
             url = _action_form_url(case, action.name)
@@ -162,6 +163,10 @@ def _action_form_url(case, action_name):
         "hold_conference": "protocol:conference",
         "review": "protocol:review",
         "propose_closure": "protocol:closure",
+        "reopen": "protocol:reopen",
+        "write_plan": "protocol:plan",
+        "edit_plan": "protocol:plan",
+        "add_plan_action": "protocol:plan_action_new",
     }.get(action_name)
     try:
         return reverse(url_name, kwargs={"number": case.number}) if url_name else None
@@ -178,10 +183,16 @@ def _changeable_case(request, number, part=""):
     return case
 
 
-def _record(request, number, form_class, save, title, *, part="", form_kwargs=None, initial=None):
-    """A page with one form that records a step of the protocol on a case (on its `part`)."""
+def _record(
+    request, number, form_class, save, title, done, *, part="", form_kwargs=None, initial=None
+):
+    """A page with one form that records a step of the protocol on a case (on its `part`).
+
+    `done` says what was done, with %(number)s for the case's number; `initial` may be a
+    function of the case (to start from its current values)."""
     case = _changeable_case(request, number, part)
     form_kwargs = form_kwargs(case) if callable(form_kwargs) else (form_kwargs or {})
+    initial = initial(case) if callable(initial) else initial
     form = form_class(
         request.POST or None, initial={"version": case.version, **(initial or {})}, **form_kwargs
     )
@@ -193,7 +204,7 @@ def _record(request, number, form_class, save, title, *, part="", form_kwargs=No
         except (TransitionNotAllowed, services.StaleEdit) as refusal:
             form.add_error(None, str(refusal))
         else:
-            messages.success(request, _("Saved."))
+            messages.success(request, done % {"number": case.number})
             return redirect(case)
     case_opened(request, case)
     return render(request, "protocol/case_form.html", {"case": case, "form": form, "title": title})
@@ -214,6 +225,7 @@ def assess(request, number):
             assessed_at=data["assessed_at"],
         ),
         _("Initial assessment"),
+        _("The initial assessment of case %(number)s has been recorded."),
         part=access.Part.RISK,
     )
 
@@ -238,6 +250,7 @@ def conference(request, number):
             decisions=data["decisions"],
         ),
         _("Case conference"),
+        _("The case conference of case %(number)s has been recorded."),
         part=access.Part.PLAN,
         form_kwargs=lambda case: {"institutions": _institutions(case)},
     )
@@ -258,6 +271,7 @@ def plan(request, number):
             drafted_with_family=data["drafted_with_family"],
         ),
         _("Plan"),
+        _("The plan of case %(number)s has been saved."),
         part=access.Part.PLAN,
         initial={"goals": existing.goals, "drafted_with_family": existing.drafted_with_family}
         if existing
@@ -279,6 +293,7 @@ def plan_action_new(request, number):
             due_date=data["due_date"],
         ),
         _("New action of the plan"),
+        _("The action has been added to the plan of case %(number)s."),
         part=access.Part.PLAN,
         form_kwargs=lambda case: {"institutions": _institutions(case)},
     )
@@ -293,7 +308,11 @@ def plan_action_status(request, number, pk):
         services.plan_action_set_status(
             by=request.user, action=action, status=form.cleaned_data["status"]
         )
-        messages.success(request, _("Saved."))
+        messages.success(
+            request,
+            _("The status of the action of the plan of case %(number)s has been saved.")
+            % {"number": case.number},
+        )
     return redirect(case.get_absolute_url() + "#plan")
 
 
@@ -310,7 +329,10 @@ def review(request, number):
             risk_level=data["risk_level"],
         ),
         _("Review of the plan"),
+        _("The review of the plan of case %(number)s has been recorded."),
         part=access.Part.PLAN,
+        # The form starts from the case's risk level now, not from the first choice.
+        initial=lambda case: {"risk_level": case.risk_level or case.reported_risk_level},
     )
 
 
@@ -327,7 +349,19 @@ def closure(request, number):
             explanation=data["explanation"],
         ),
         _("Propose closure"),
+        _("The closure of case %(number)s has been proposed for approval."),
     )
+
+
+def _advance_done(action):
+    """What the success message says an action of the engine did, to the case %(number)s."""
+    return {
+        "submit_plan": _("The plan of case %(number)s has been submitted for approval."),
+        "approve_plan": _("The plan of case %(number)s has been approved."),
+        "return_plan": _("The plan of case %(number)s has been returned for changes."),
+        "approve_closure": _("Case %(number)s has been closed."),
+        "reject_closure": _("The closure of case %(number)s has been refused."),
+    }.get(action, _("Case %(number)s has been updated."))
 
 
 @require_POST
@@ -352,7 +386,7 @@ def advance(request, number, action):
     except (TransitionNotAllowed, services.StaleEdit) as refusal:
         messages.error(request, str(refusal))
     else:
-        messages.success(request, _("Done: %(action)s.") % {"action": ACTIONS[action].label})
+        messages.success(request, _advance_done(action) % {"number": case.number})
     return redirect(case)
 
 
@@ -381,6 +415,7 @@ def reassign(request, number):
             by=request.user, case=case, version=data["version"], owner=data["owner"]
         ),
         _("Reassign the case"),
+        _("Case %(number)s has been reassigned."),
         form_kwargs={"workers": workers_for(case)},
         initial={"owner": case.owner_id},
     )
@@ -397,3 +432,49 @@ def link_add(request, number):
     else:
         messages.success(request, _("The cases are linked."))
     return redirect(case.get_absolute_url() + "#links")
+
+
+def reopen(request, number):
+    """A supervisor reopens a closed case with a reason (services.case_reopen)."""
+    user = request.user
+    case = case_for(user, number)
+    if refusal(user, case, "reopen"):
+        raise Http404
+    form = ReopenForm(request.POST or None, initial={"version": case.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.case_reopen(
+                by=user,
+                case=case,
+                version=form.cleaned_data["version"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        except (TransitionNotAllowed, services.StaleEdit) as refused:
+            form.add_error(None, str(refused))
+        else:
+            case.refresh_from_db()
+            messages.success(
+                request,
+                _("Case %(number)s has been reopened: %(stage)s.")
+                % {"number": case.number, "stage": case.get_stage_display()},
+            )
+            return redirect(case)
+    case_opened(request, case)
+    stage = Stage(reopen_stage(case))
+    return render(
+        request,
+        "protocol/case_form.html",
+        {
+            "case": case,
+            "form": form,
+            "title": _("Reopen the case"),
+            "intro": _(
+                "Case %(number)s keeps its number, history and people. It returns to the "
+                "stage: %(stage)s. Its deadlines count from the reopening."
+            )
+            % {"number": case.number, "stage": stage.label},
+            "submit": _("Reopen the case"),
+        },
+    )

@@ -26,7 +26,7 @@ from protocol.services import emergency as emergency_services
 from protocol.services import meetings as meeting_services
 from protocol.services import referrals as referral_services
 from protocol.services import transfers as transfer_services
-from tests.cases import child, register_child_case, take_to_monitoring
+from tests.cases import child, propose_closure, register_child_case, take_to_monitoring
 from tests.conftest import signed_in_client
 from tests.factories import InstitutionFactory, MunicipalityFactory, UserFactory
 
@@ -111,6 +111,7 @@ RULES = {
     "protocol:advance": ("POST", CHILD_CASE, "child_action"),
     "protocol:note_add": ("POST", CHILD_CASE, "child"),
     "protocol:reassign": ("GET", {"supervisor", "director"}, "child"),
+    "protocol:reopen": ("GET", {"supervisor", "director"}, "closed_child"),
     "protocol:link_add": ("POST", CHILD_CASE, "child"),
     "protocol:referral_new": ("GET", CHILD_CASE, "child"),
     # People change only by those who change the case: never the police, who read them.
@@ -189,8 +190,11 @@ CASE_OF_FILLER = {
         "child",
     ),
     **dict.fromkeys(("dv", "dv_order", "dv_granted_order", "dv_placement"), "dv"),
+    "closed_child": "closed_child",
 }
 CASE_READERS = {
+    # Closed: its referrals ended; its worker and supervisors keep reading it.
+    "closed_child": {"owner", "supervisor", "director"},
     "child": {"owner", "supervisor", "director", "police"},
     "dv": {"coordinator", "director", "police"},
 }
@@ -292,6 +296,18 @@ def world(db, tmp_path, settings):
         urgency="urgent",
         legal_basis="child_at_risk",
         due_date=timezone.localdate() + timedelta(days=1),
+    )
+    closed_child = propose_closure(
+        register_child_case(
+            users["owner"], person=child(first="Bora", last="Leka", personal_number="K20202002B")
+        ),
+        users["owner"],
+    )
+    services.case_advance(
+        by=users["supervisor"],
+        case=closed_child,
+        version=closed_child.version,
+        action="approve_closure",
     )
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -411,6 +427,7 @@ def world(db, tmp_path, settings):
         "emergency_access": {"pk": emergency.pk},
         "meeting": {"pk": meeting.pk},
         "child": {"number": child_case.number},
+        "closed_child": {"number": closed_child.number},
         "child_action": {"number": child_case.number, "action": "review"},
         "plan_action": {"number": child_case.number, "pk": child_case.plan.actions.first().pk},
         "child_referral": {"number": child_case.number, "pk": referral.pk},

@@ -10,7 +10,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -171,6 +172,8 @@ class Case(models.Model):
         _("last review at"), null=True, blank=True, editable=False
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    # The last reopening: the deadlines of the steps taken again count from it.
+    reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True, editable=False)
     closure_reason = models.CharField(
         _("reason for closure"), max_length=20, choices=ClosureReason.choices, blank=True
     )
@@ -484,6 +487,46 @@ class DeadlineSetting(models.Model):
 
     def __str__(self):
         return f"{self.key}={self.value}"
+
+
+# The stages a reopened case may return to; the first is the protocol's default.
+REOPEN_STAGES = (Stage.REGISTERED, Stage.ASSESSED, Stage.MONITORING)
+
+
+class ReopenSetting(models.Model):
+    """The stage a reopened case returns to: by default a new initial assessment; a
+    municipality may have its own row (configurable, like DeadlineSetting)."""
+
+    municipality = models.ForeignKey(
+        "accounts.Municipality",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        verbose_name=_("municipality"),
+        help_text=_("Empty for the default of every municipality."),
+    )
+    stage = models.CharField(
+        _("stage a reopened case returns to"),
+        max_length=20,
+        choices=[(stage.value, stage.label) for stage in REOPEN_STAGES],
+        default=Stage.REGISTERED,
+    )
+    legal_basis = models.CharField(_("legal basis"), max_length=200, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("reopening setting")
+        verbose_name_plural = _("reopening settings")
+        constraints = [
+            # One row per municipality, and one default (a NULL is unique to nothing).
+            models.UniqueConstraint(
+                Coalesce("municipality", Value(0)), name="reopen_setting_one_per_municipality"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.municipality_id or 'default'}: {self.stage}"
 
 
 class CaseConference(models.Model):

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Institution, User
+from encryption import limits
 from encryption.blind_index import blind_index, blind_index_of
 
 from .. import access
@@ -36,7 +37,7 @@ from ..models import (
     Stage,
     StageTransition,
 )
-from ..stages import ACTIONS, TransitionNotAllowed, refusal
+from ..stages import ACTIONS, TransitionNotAllowed, refusal, reopen_stage
 
 
 class StaleEdit(Exception):
@@ -268,6 +269,10 @@ def case_register(
 # --- Moving through the protocol -----------------------------------------------------
 
 
+def _local(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%d.%m.%Y %H:%M")
+
+
 def _lock(case: Case, version: int | None) -> Case:
     """The case as it is now, locked until the transaction ends; StaleEdit if it moved on."""
     current = Case.objects.select_for_update().get(pk=case.pk)
@@ -276,7 +281,9 @@ def _lock(case: Case, version: int | None) -> Case:
     return current
 
 
-def _move(*, by: User, case: Case, action_name: str, reason: str = "") -> Case:
+def _move(
+    *, by: User, case: Case, action_name: str, reason: str = "", target: str | None = None
+) -> Case:
     """Take `action_name` on the locked `case`: check, change the stage, log, save."""
     why_not = refusal(by, case, action_name)
     if why_not:
@@ -284,8 +291,15 @@ def _move(*, by: User, case: Case, action_name: str, reason: str = "") -> Case:
     action = ACTIONS[action_name]
     if action.needs_reason and not reason.strip():
         raise ValidationError({"reason": _("Give the reason.")})
+    if len(reason.strip()) > limits.TEXT:
+        raise ValidationError(
+            {
+                "reason": _("The reason is too long (at most %(limit)d characters).")
+                % {"limit": limits.TEXT}
+            }
+        )
     from_stage = case.stage
-    target = action.target
+    target = target or action.target
     if target is None:
         previous = case.transitions.exclude(to_stage=from_stage).order_by("-at").first()
         target = previous.to_stage if previous else Stage.MONITORING
@@ -300,6 +314,8 @@ def _move(*, by: User, case: Case, action_name: str, reason: str = "") -> Case:
 
         # A closed case is shared with nobody any more.
         referrals_close_for_case(case)
+    if action_name == "reopen":
+        _restart_clocks(case, target, now)
     case.version += 1
     refresh_next_due(case)
     case.save()
@@ -313,6 +329,35 @@ def _move(*, by: User, case: Case, action_name: str, reason: str = "") -> Case:
         reason=reason.strip() or None,
     )
     return case
+
+
+def _restart_clocks(case: Case, target: str, now: datetime) -> None:
+    """A reopened case is open again and takes again the steps from `target` on: the dates
+    of those steps are cleared (their records stay), and their deadlines count from now."""
+    case.closed_at = None
+    case.closure_reason = ""
+    case.reopened_at = now
+    if target == Stage.REGISTERED:
+        case.assessed_at = None
+    if target in (Stage.REGISTERED, Stage.ASSESSED):
+        case.conference_at = None
+        case.plan_approved_at = None
+        case.last_review_at = None
+        # The plan is kept to be revised; it waits for a new approval.
+        Plan.objects.filter(case=case).update(approved_at=None, approved_by=None)
+
+
+@transaction.atomic
+def case_reopen(*, by: User, case: Case, version: int, reason: str) -> Case:
+    """Reopen a closed case, with a reason: it keeps its number, history and people, and
+    returns to the stage its municipality's ReopenSetting names (a new initial
+    assessment by default), with its deadlines counted from now.
+
+    Only a supervisor of the case reopens (access.may_reopen); the worker in charge
+    keeps the access they held, and the case may be referred again.
+    """
+    case = _lock(case, version)
+    return _move(by=by, case=case, action_name="reopen", reason=reason, target=reopen_stage(case))
 
 
 @transaction.atomic
@@ -351,6 +396,15 @@ def assessment_record(
     assessment.full_clean()
     if assessment.assessed_at > timezone.now():
         raise ValidationError({"assessed_at": _("The assessment cannot be in the future.")})
+    if case.reopened_at and assessment.assessed_at < case.reopened_at:
+        raise ValidationError(
+            {
+                "assessed_at": _(
+                    "Case %(number)s was reopened on %(date)s: its new assessment comes after."
+                )
+                % {"number": case.number, "date": _local(case.reopened_at)}
+            }
+        )
     assessment.save()
     case.risk_level = risk_level
     case.assessed_at = assessment.assessed_at
@@ -379,7 +433,24 @@ def conference_record(
     if held_at > timezone.now():
         raise ValidationError({"held_at": _("Record a case conference once it has been held.")})
     if held_at < case.assessed_at:
-        raise ValidationError({"held_at": _("The case conference comes after the assessment.")})
+        raise ValidationError(
+            {
+                "held_at": _(
+                    "The case conference comes after the assessment of case %(number)s, "
+                    "made on %(date)s."
+                )
+                % {"number": case.number, "date": _local(case.assessed_at)}
+            }
+        )
+    if case.stage == Stage.ASSESSED and case.reopened_at and held_at < case.reopened_at:
+        raise ValidationError(
+            {
+                "held_at": _(
+                    "Case %(number)s was reopened on %(date)s: its new case conference comes after."
+                )
+                % {"number": case.number, "date": _local(case.reopened_at)}
+            }
+        )
     conference = CaseConference(
         case=case,
         held_at=held_at,

@@ -45,10 +45,10 @@ def meeting_convene(
     errors = {}
     if not cases:
         errors["cases"] = _("Put at least one case on the agenda.")
-    elif any(
-        case.kind != KIND_OF_CASES[kind] or not access.can_change_case(by, case) for case in cases
-    ):
-        errors["cases"] = _("The agenda holds only open cases of this group that you work on.")
+    else:
+        refused = _agenda_refusals(by, kind, cases)
+        if refused:
+            errors["cases"] = refused
     if any(institution.municipality_id != by.municipality_id for institution in invited):
         errors["invited"] = _("Invite institutions of your municipality.")
     if errors:
@@ -61,6 +61,33 @@ def meeting_convene(
     meeting.invited.set(invited)
     meeting.cases.set(cases)
     return meeting
+
+
+def _agenda_refusals(by: User, kind: str, cases: list[Case]) -> list[str]:
+    """Why each case that cannot be on the agenda of a `kind` meeting is refused, by number."""
+    refused = []
+    for case in sorted(cases, key=lambda case: case.number):
+        if case.kind != KIND_OF_CASES[kind]:
+            refused.append(
+                _(
+                    "Case %(number)s cannot be on the agenda: the %(group)s discusses only "
+                    "cases of this kind: %(kind)s."
+                )
+                % {
+                    "number": case.number,
+                    "group": MeetingKind(kind).label,
+                    "kind": CaseKind(KIND_OF_CASES[kind]).label,
+                }
+            )
+        elif not access.can_change_case(by, case):
+            refused.append(
+                _(
+                    "Case %(number)s cannot be on the agenda: it is closed, or you do not "
+                    "work on it."
+                )
+                % {"number": case.number}
+            )
+    return refused
 
 
 def may_read_minutes(user: User, meeting: Meeting) -> bool:

@@ -4,7 +4,7 @@ as they are now."""
 
 from datetime import datetime
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -25,6 +25,7 @@ from protocol.models import (
     RiskLevel,
     Sex,
     Stage,
+    StageTransition,
 )
 
 from .. import gbvims
@@ -46,6 +47,7 @@ def case_tables(chosen: Counted) -> list[Table]:
         "risk_": Count("pk", filter=Q(risk_level="")),
     }
     figures = chosen.open_in_period().aggregate(**counts)
+    figures["reopened"] = chosen.open_in_period().filter(Exists(reopenings(period))).count()
     summary = Table(
         "summary",
         _("Cases in the period"),
@@ -54,6 +56,7 @@ def case_tables(chosen: Counted) -> list[Table]:
             Row(_("Open at some time in the period"), [figures["open"]]),
             Row(_("New: reported in the period"), [figures["new"]]),
             Row(_("Closed in the period"), [figures["closed"]]),
+            Row(_("Reopened in the period"), [figures["reopened"]]),
         ],
         chart="bars",
     )
@@ -98,6 +101,17 @@ def case_tables(chosen: Counted) -> list[Table]:
     return [summary, by_kind, by_stage, by_risk]
 
 
+def reopenings(period) -> QuerySet[StageTransition]:
+    """The reopenings of the period, of the case of the outer query (OuterRef "pk").
+
+    A reopened case counts once a period however often it was reopened; it is
+    counted as closed when it closes again (its earlier closure stays in its history).
+    """
+    return StageTransition.objects.filter(
+        in_period("at", period), case=OuterRef("pk"), action="reopen"
+    )
+
+
 def new_and_closed_by_month(chosen: Counted) -> Table:
     period = chosen.filters.period
     cases = chosen.cases()
@@ -115,15 +129,29 @@ def new_and_closed_by_month(chosen: Counted) -> Table:
         .annotate(total=Count("pk"))
         .values_list("month", "total")
     )
+    reopened = dict(
+        StageTransition.objects.filter(
+            in_period("at", period), action="reopen", case__in=cases.values("pk")
+        )
+        .annotate(month=TruncMonth("at"))
+        .values_list("month")
+        .annotate(total=Count("case", distinct=True))
+        .values_list("month", "total")
+    )
     new, closed = _by_month_key(new), _by_month_key(closed)
+    reopened = _by_month_key(reopened)
     return Table(
         "by_month",
         _("New and closed cases by month"),
-        [_("New"), _("Closed")],
+        [_("New"), _("Closed"), _("Reopened")],
         [
             Row(
                 date_format(month, "M Y"),
-                [new.get((month.year, month.month), 0), closed.get((month.year, month.month), 0)],
+                [
+                    new.get((month.year, month.month), 0),
+                    closed.get((month.year, month.month), 0),
+                    reopened.get((month.year, month.month), 0),
+                ],
             )
             for month in period.months()
         ],

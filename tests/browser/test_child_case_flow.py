@@ -1,4 +1,5 @@
 import re
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -60,6 +61,10 @@ def test_child_case_from_registration_to_closure(browser, live_server):
     # Initial assessment
     page.get_by_role("link", name="Regjistro vlerësimin fillestar").click()
     field(page, "Niveli i rrezikut").select_option("high")
+    # Asked, not proposed: made a minute ago (to the minute, in the server's time zone).
+    field(page, "Data dhe ora e vlerësimit").fill(
+        (timezone.localtime() - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
+    )
     fill_text(page, "Gjetjet", "Vizitë në shtëpi: mungon ushqimi.")
     page.get_by_role("button", name="Ruaj").click()
     assert page.locator(".badge--stage").inner_text() == "Vlerësimi fillestar i kryer"
@@ -75,10 +80,10 @@ def test_child_case_from_registration_to_closure(browser, live_server):
     assert page.locator(".badge--stage").inner_text() == "Tryeza teknike e mbajtur"
 
     # Plan with one action, submitted
-    page.get_by_role("link", name="Harto planin").click()
+    page.get_by_role("link", name="Harto planin").first.click()
     fill_text(page, "Objektivat", "Ushqim i rregullt dhe frekuentim i shkollës.")
     page.get_by_role("button", name="Ruaj").click()
-    page.get_by_role("link", name="Shto një veprim").click()
+    page.get_by_role("link", name="Shto një veprim", exact=True).click()
     fill_text(page, "Veprimi", "Paketë ushqimore mujore")
     field(page, "Afati").fill("2030-01-31")
     page.get_by_role("button", name="Ruaj").click()

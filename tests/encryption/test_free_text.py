@@ -109,6 +109,8 @@ CLEAR_TEXT = {
     "protocol.StageTransition.to_stage": "a choice",
     "protocol.DeadlineSetting.key": "a choice",
     "protocol.DeadlineSetting.legal_basis": "the article of law behind a deadline",
+    "protocol.ReopenSetting.stage": "a choice",
+    "protocol.ReopenSetting.legal_basis": "the article of law behind the reopening stage",
     "protocol.PlanAction.status": "a choice",
     "protocol.Assessment.risk_level": "a choice",
     "protocol.Review.risk_level": "a choice",

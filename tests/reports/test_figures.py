@@ -9,8 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.roles import Role
+from protocol import services
 from protocol.models import DeadlineSetting
-from reports.selectors import Period, ReportScope, report_for, report_scope
+from reports.selectors import Period, ReportFilters, ReportScope, report_for, report_scope
 from tests.factories import UserFactory
 
 from .conftest import child_case, period_filters
@@ -44,7 +45,29 @@ def test_cases_new_open_and_closed_in_the_period(world):
         "Open at some time in the period": 6,  # C1-C4, D1, D2; not C5 (closed before), not B1
         "New: reported in the period": 5,
         "Closed in the period": 1,
+        "Reopened in the period": 0,
     }
+
+
+def test_a_reopened_case_counts_as_reopened_and_open(world):
+    c5 = world.cases["C5"]
+    services.case_reopen(
+        by=world.users["head"], case=c5, version=c5.version, reason="Dhuna u përsërit."
+    )
+
+    report = report_for(municipal(world), period_filters())
+
+    summary = column(report, "summary")
+    assert summary["Reopened in the period"] == 1
+    assert summary["Open at some time in the period"] == 7  # C5 is open again
+    months = figures(report, "by_month")
+    assert sum(counts[2] for counts in months.values()) == 1
+    # Before the period, nothing was reopened.
+    start = period_filters().period.first_day
+    earlier = ReportFilters(
+        period=Period.between(start - timedelta(days=200), start - timedelta(days=100))
+    )
+    assert column(report_for(municipal(world), earlier), "summary")["Reopened in the period"] == 0
 
 
 def test_cases_by_kind_stage_and_risk_level(world):

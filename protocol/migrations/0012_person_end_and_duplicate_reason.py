@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('protocol', '0010_director_reads_existing_cases'),
+        ('protocol', '0011_case_reopening'),
     ]
 
     operations = [
