@@ -67,6 +67,8 @@ demo: install
 	$(MANAGE) seed_demo
 	$(MANAGE) audit_checkpoint
 	$(MANAGE) audit_verify
+	@# Last before the server: the accounts and their backup codes (var/demo-accounts.txt).
+	$(MANAGE) demo_accounts
 	$(MANAGE) runserver 127.0.0.1:8000
 
 test: export DJANGO_DEBUG := 1

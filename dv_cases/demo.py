@@ -20,12 +20,32 @@ PLACES = [
     "në rrugë, pranë shtëpisë",
     "te vendi i punës së viktimës",
     "në oborrin e pallatit",
+    "në makinë, gjatë rrugës për te prindërit",
+    "në shtëpinë e prindërve të viktimës",
+    "para shkollës së fëmijëve",
 ]
 NARRATIVES = [
     "Dhunuesi e goditi viktimën me grusht pas një debati për paratë.",
     "Kërcënime me jetë me telefon dhe para derës, para fëmijëve.",
     "E shtyu viktimën në shkallë; fqinjët thirrën policinë.",
+    "I mori telefonin dhe paratë e rrogës; e mbylli në shtëpi për dy ditë.",
+    "E kërcënoi me thikë në prani të djalit 10-vjeçar.",
+    "E ofendoi dhe e poshtëroi para të afërmve; i theu sendet e shtëpisë.",
+    "E tërhoqi zvarrë nga makina dhe e goditi në fytyrë.",
+    "E ndoqi te puna dhe e kërcënoi se do t'ia merrte fëmijët.",
 ]
+RISK_NOTES = [
+    "Intervistë me viktimën.",
+    "Intervistë me viktimën në prani të punonjëses së strehëzës.",
+    "Viktima flet me frikë; dhunuesi ka armë zjarri të paligjshme.",
+    "Intervistë në polici, me raportin e mjekut ligjor.",
+]
+ORDER_MEASURES = [
+    "Ndalim afrimi te viktima dhe fëmijët në 200 metra.",
+    "Largim nga banesa dhe ndalim afrimi në 100 metra.",
+    "Ndalim kontakti me telefon dhe rrjete sociale; detyrim ushqimi për fëmijët.",
+]
+SHELTER_NOTES = ["Me dy fëmijët.", "Vetëm.", "Me vajzën 4-vjeçare.", "Me tre fëmijët."]
 
 
 def assess(*, case: Case, by, rng, assessed_at) -> None:
@@ -38,7 +58,7 @@ def assess(*, case: Case, by, rng, assessed_at) -> None:
         version=case.version,
         questionnaire=questionnaire,
         answers=answers,
-        notes="Intervistë me viktimën.",
+        notes=rng.choice(RISK_NOTES),
         assessed_at=assessed_at,
     )
 
@@ -96,7 +116,7 @@ def add_parts(*, case: Case, by, rng) -> None:
         requested_by=OrderRequester.VICTIM,
         requested_at=requested + timedelta(days=1),
         issuing_institution=court,
-        measures="Ndalim afrimi te viktima dhe fëmijët në 200 metra.",
+        measures=rng.choice(ORDER_MEASURES),
         covers_children=True,
     )
     case.refresh_from_db()
@@ -127,5 +147,5 @@ def add_parts(*, case: Case, by, rng) -> None:
             case=case,
             shelter=shelter,
             placed_on=timezone.localtime(requested).date() + timedelta(days=1),
-            notes="Me dy fëmijët.",
+            notes=rng.choice(SHELTER_NOTES),
         )

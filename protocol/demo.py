@@ -2,7 +2,7 @@
 invariant, permission and deadline holds as it would in use."""
 
 import random
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -81,19 +81,133 @@ STREETS = [
     "Lagjja Kryengritja",
     "Rruga Ismail Qemali",
 ]
+# What the files say varies as real files do: who reported, what they saw, how long.
 CHILD_REPORTS = [
     "Mësuesja njofton se fëmija mungon shpesh dhe vjen i uritur.",
     "Fqinjët dëgjojnë të bërtitura natën; fëmija ka shenja në krahë.",
     "Fëmija u gjet duke lypur pranë tregut gjatë orarit të mësimit.",
     "Mjeku i familjes raporton lëndime të pashpjeguara.",
     "Nëna kërkon ndihmë: babai e përjashton fëmijën nga shtëpia.",
+    "Gjyshja telefonon: prindërit kanë emigruar dhe fëmijët janë vetëm prej dy javësh.",
+    "Psikologia e shkollës vëren se vajza ka ndryshuar sjellje dhe nuk flet më në klasë.",
+    "Policia gjeti djalin 13-vjeçar duke punuar natën në një lokal.",
+    "Infermierja e qendrës shëndetësore: foshnja nuk është vaksinuar dhe ka peshë të ulët.",
+    "Fëmija u largua nga shtëpia dhe u gjet në stacionin e autobusëve.",
+    "Drejtori i shkollës raporton se nxënësi vjen me shenja djegieje në duar.",
+    "Një OJF njofton për tre vëllezër që flenë në një barakë pa ngrohje.",
 ]
 DV_REPORTS = [
     "Viktima paraqitet në polici pas një sulmi fizik në shtëpi.",
     "Motra e viktimës telefonon: kërcënime të vazhdueshme me jetë.",
     "Mjeku i urgjencës raporton lëndime nga rrahja.",
     "Viktima tregon kontroll ekonomik dhe izolim nga familja.",
+    "Djali i madh i viktimës kërkon ndihmë në linjën 116 117.",
+    "Viktima, e moshuar, tregon se i biri i merr pensionin dhe e kërcënon.",
+    "Ish-bashkëshorti e ndjek te puna dhe i dërgon mesazhe kërcënuese çdo natë.",
+    "Patrulla ndërhyn pas thirrjes së fqinjëve; viktima ka plagë në kokë.",
+    "Viktima vjen në bashki me fëmijët dhe kërkon strehim.",
+    "Mësuesja njofton se nëna e nxënëses ka shenja dhune në fytyrë.",
 ]
+FINDINGS = [
+    "Vizitë në shtëpi dhe bisedë me familjen.",
+    "Banesa pa ngrohje; fëmijët flenë në një dhomë me të rriturit.",
+    "Nëna bashkëpunon; babai refuzoi të takohej.",
+    "Fëmija u intervistua në shkollë, në prani të psikologes.",
+    "Familja jeton me ndihmë ekonomike; asnjë i rritur nuk punon.",
+    "Shenjat në trup përputhen me raportin e mjekut.",
+]
+PEOPLE_PRESENT = [
+    "Prindi, mësuesja, punonjësi social.",
+    "Nëna, psikologia e shkollës, inspektori i policisë, mjeku i familjes.",
+    "Gjyshja, punonjësi i NJMF, përfaqësuesi i OJF-së.",
+    "Fëmija (13 vjeç), nëna, mësuesi kujdestar, punonjësja e shërbimit social.",
+]
+MINUTES = [
+    "U diskutua situata e familjes dhe nevojat e menjëhershme.",
+    "Shkolla raportoi mungesat; policia konfirmoi dy thirrje në muajin e fundit.",
+    "Familja pranoi mbështetjen; u ra dakord për vizita mujore.",
+    "U vlerësua mundësia e kujdesit nga të afërmit; gjyshja pranoi.",
+]
+DECISIONS = [
+    "Hartohet plani; ndiqet frekuentimi i shkollës.",
+    "Referim te qendra shëndetësore dhe te psikologu brenda javës.",
+    "Kërkohet ndihma ekonomike; shkolla siguron drekën falas.",
+    "Policia monitoron banesën; takim i ri pas një muaji.",
+]
+GOALS = [
+    "Siguria dhe mirëqenia e përditshme; mbështetje psiko-sociale.",
+    "Kthimi i rregullt në shkollë dhe ushqim i rregullt.",
+    "Largimi nga puna në rrugë; regjistrimi në qendrën ditore.",
+    "Trajtim mjekësor i plotë dhe mbështetje për nënën.",
+]
+PLAN_ACTIONS = [
+    "Vizitë mujore në familje",
+    "Ndjekja e frekuentimit të shkollës",
+    "Seanca me psikologun çdo javë",
+    "Aplikim për ndihmë ekonomike",
+    "Kontroll mjekësor dhe vaksinim",
+    "Regjistrim në qendrën ditore",
+]
+CLOSURE_EXPLANATIONS = [
+    "Rreziku është ulur; familja bashkëpunon.",
+    "Familja u zhvendos në Tiranë; rasti i kalon NJMF-së atje.",
+    "Fëmija ndjek rregullisht shkollën; s'ka më shenja neglizhimi.",
+]
+# Why a worker refers, by the kind of institution; what the institution answers and does.
+REFERRAL_REASONS = {
+    Institution.Kind.POLICE: [
+        "Viktima kërkon urdhër paraprak; dhunuesi jeton ende në banesë.",
+        "Kërcënime të reja pas largimit nga strehëza; kërkohet vlerësimi i policisë.",
+        "Dhunuesi u pa pranë shkollës së fëmijëve; kërkohet patrullim.",
+        "Shkelje e urdhrit të mbrojtjes e raportuar nga viktima.",
+        "Kërkohet shoqërimi i viktimës për të marrë sendet nga shtëpia.",
+        "Viktima ka frikë të paraqitet vetë; kërkohet takim në bashki.",
+    ],
+    Institution.Kind.EDUCATION: [
+        "Ndiqni frekuentimin e fëmijës dhe njoftoni çdo mungesë mbi dy ditë.",
+        "Kërkohet mbështetje nga psikologu i shkollës, një herë në javë.",
+        "Fëmija ka nevojë për mësim shtesë pas mungesave të gjata.",
+        "Sigurojini drekën falas dhe librat e vitit shkollor.",
+        "Njoftoni menjëherë nëse dikush tjetër vjen ta marrë fëmijën.",
+        "Vlerësim për arsim me mbështetje: fëmija ka vështirësi në të nxënë.",
+    ],
+}
+REFERRAL_ACCEPTANCES = [
+    "Pranohet.",
+    "Pranohet; përgjegjës do të jetë inspektori i zonës.",
+    "Pranohet; psikologia e merr fëmijën nga e hëna.",
+    "Pranohet, por na dërgoni numrin e telefonit të nënës.",
+]
+REFERRAL_ACTIONS = {
+    Institution.Kind.POLICE: [
+        "U lëshua urdhri paraprak i mbrojtjes.",
+        "Dhunuesi u shoqërua në komisariat; u nis procedimi.",
+        "Patrullë dy herë në ditë pranë banesës për dy javë.",
+    ],
+    Institution.Kind.EDUCATION: [
+        "U ndoq frekuentimi i shkollës.",
+        "Tri seanca me psikologen; fëmija merr pjesë rregullisht.",
+        "Mungesat ranë nga 12 në 2 në muaj.",
+    ],
+}
+RETURN_REASONS = [
+    "Mungon institucioni përgjegjës për mbështetjen psikologjike; plotësojeni.",
+    "Afatet janë shumë të gjata për një rrezik të lartë; shkurtojini.",
+]
+REPORTER_DETAILS = [
+    "",
+    "",
+    "Mësuesja kujdestare e klasës.",
+    "Thirrje anonime nga një fqinj.",
+    "Inspektori i komisariatit të zonës.",
+    "Mjekja e qendrës shëndetësore.",
+]
+# New cases a month rise and fall, as they do (school terms, holidays, winter): how many
+# of the cases past registration were reported in each of the last seven calendar
+# months, the most recent first, by municipality (its seed). Registered ones are recent.
+MONTHLY_NEW_CASES = {1: (7, 2, 8, 3, 1, 6, 5), 2: (3, 8, 1, 6, 7, 2, 5)}
+# The child cases with several children (siblings at the same address), by position.
+SIBLING_CASES = {1: 2, 17: 3}
 # How many cases of each kind stop at each stage: 24 child + 16 DV = 40 a municipality.
 CHILD_STAGES = (
     [Stage.REGISTERED] * 5
@@ -142,20 +256,55 @@ def _person(rng, role, *, minor: bool):
     )
 
 
+def _months_ago(rng, *, count: int, counts: tuple[int, ...]) -> list[int]:
+    """`count` months ago (1 = last month), as many of each as `counts` says, shuffled."""
+    months = [month for month, n in enumerate(counts, start=1) for _ in range(n)]
+    months = (months * (count // len(months) + 1))[:count]
+    rng.shuffle(months)
+    return months
+
+
+def _reported_in(rng, months_ago: int) -> datetime:
+    """A working hour of a day in the calendar month `months_ago` before this one, at
+    least 15 days ago (the later steps of the case follow it, and are past too)."""
+    today = timezone.localdate()
+    year, month = today.year, today.month - months_ago
+    while month < 1:
+        year, month = year - 1, month + 12
+    day = min(date(year, month, rng.randint(1, 28)), today - timedelta(days=rng.randint(15, 18)))
+    return timezone.make_aware(datetime.combine(day, time(rng.randint(7, 19), rng.randint(0, 59))))
+
+
+def _siblings(rng, child, count: int) -> list:
+    """`count` brothers and sisters of `child`, at the same address."""
+    siblings = []
+    for _ in range(count):
+        sibling = _person(rng, PersonRole.CHILD, minor=True)
+        sibling.last_name, sibling.address = child.last_name, child.address
+        siblings.append(sibling)
+    return siblings
+
+
 def _assess(*, case, by, rng, assessed_at):
     services.assessment_record(
         by=by,
         case=case,
         version=case.version,
         risk_level=rng.choice(["high", "medium", "low"]),
-        findings="Vizitë në shtëpi dhe bisedë me familjen.",
+        findings=rng.choice(FINDINGS),
         home_visit=True,
         assessed_at=assessed_at,
     )
 
 
-def _advance(case: Case, stage: str, *, worker, supervisor, rng, institutions, assess) -> Case:
-    """Take a registered case to `stage` with backdated steps, as the workers would have."""
+def _advance(
+    case: Case, stage: str, *, worker, supervisor, rng, institutions, assess, returned=False
+) -> Case:
+    """Take a registered case to `stage` with backdated steps, as the workers would have.
+
+    `returned`: the supervisor first returns the plan for changes, and the worker changes
+    and submits it again (it then waits, or is approved if `stage` is past the plan).
+    """
     order = [
         Stage.REGISTERED,
         Stage.ASSESSED,
@@ -182,9 +331,9 @@ def _advance(case: Case, stage: str, *, worker, supervisor, rng, institutions, a
             version=case.version,
             held_at=case.assessed_at + timedelta(days=rng.randint(1, 5)),
             institutions=rng.sample(institutions, k=min(3, len(institutions))),
-            people_present="Prindi, mësuesja, punonjësi social.",
-            minutes="U diskutua situata e familjes dhe nevojat e menjëhershme.",
-            decisions="Hartohet plani; ndiqet frekuentimi i shkollës.",
+            people_present=rng.choice(PEOPLE_PRESENT),
+            minutes=rng.choice(MINUTES),
+            decisions=rng.choice(DECISIONS),
         )
         case.refresh_from_db()
     if target >= 3:
@@ -192,11 +341,11 @@ def _advance(case: Case, stage: str, *, worker, supervisor, rng, institutions, a
             by=worker,
             case=case,
             version=case.version,
-            goals="Siguria dhe mirëqenia e përditshme; mbështetje psiko-sociale.",
-            drafted_with_family=True,
+            goals=rng.choice(GOALS),
+            drafted_with_family=rng.random() < 0.8,
         )
         case.refresh_from_db()
-        for description in ("Vizitë mujore në familje", "Ndjekja e frekuentimit të shkollës"):
+        for description in rng.sample(PLAN_ACTIONS, k=rng.randint(2, 4)):
             services.plan_action_add(
                 by=worker,
                 case=case,
@@ -208,6 +357,26 @@ def _advance(case: Case, stage: str, *, worker, supervisor, rng, institutions, a
             case.refresh_from_db()
         services.case_advance(by=worker, case=case, version=case.version, action="submit_plan")
         case.refresh_from_db()
+        if returned:
+            with acting(_demo_actor(supervisor)):
+                services.case_advance(
+                    by=supervisor,
+                    case=case,
+                    version=case.version,
+                    action="return_plan",
+                    reason=rng.choice(RETURN_REASONS),
+                )
+            case.refresh_from_db()
+            services.plan_save(
+                by=worker,
+                case=case,
+                version=case.version,
+                goals=f"{case.plan.goals} Mbështetje psikologjike nga qendra shëndetësore.",
+                drafted_with_family=True,
+            )
+            case.refresh_from_db()
+            services.case_advance(by=worker, case=case, version=case.version, action="submit_plan")
+            case.refresh_from_db()
     if target >= 4:
         with acting(_demo_actor(supervisor)):
             services.case_advance(
@@ -220,7 +389,7 @@ def _advance(case: Case, stage: str, *, worker, supervisor, rng, institutions, a
             case=case,
             version=case.version,
             closure_reason=rng.choice(["no_longer_at_risk", "moved"]),
-            explanation="Rreziku është ulur; familja bashkëpunon.",
+            explanation=rng.choice(CLOSURE_EXPLANATIONS),
         )
         case.refresh_from_db()
     if target >= 6:
@@ -256,6 +425,17 @@ def seed_cases(municipality, *, seed: int, dv_assess=None, dv_parts=None) -> lis
     plans = [(CaseKind.CHILD, stage) for stage in CHILD_STAGES] + [
         (CaseKind.DV, stage) for stage in DV_STAGES
     ]
+    # One plan of each kind was returned for changes and submitted again: the child one
+    # waits again for the head, the DV one the director (not its coordinator) approved.
+    returned_plans = {
+        plans.index((CaseKind.CHILD, Stage.PLAN_DRAFTED)),
+        plans.index((CaseKind.DV, Stage.MONITORING)),
+    }
+    months_ago = _months_ago(
+        rng,
+        count=sum(stage != Stage.REGISTERED for _kind, stage in plans),
+        counts=MONTHLY_NEW_CASES.get(seed, MONTHLY_NEW_CASES[1]),
+    )
     for index, (kind, stage) in enumerate(plans):
         if kind == CaseKind.CHILD:
             worker = staff[Role.CHILD_PROTECTION_WORKER] if index % 3 else staff[Role.HEAD_OF_CPU]
@@ -263,9 +443,14 @@ def seed_cases(municipality, *, seed: int, dv_assess=None, dv_parts=None) -> lis
             supervisor = (
                 staff[Role.HEAD_OF_CPU] if index % 3 else staff[Role.HEAD_OF_SOCIAL_SERVICES]
             )
+            first_child = _person(rng, PersonRole.CHILD, minor=True)
+            parent = _person(rng, PersonRole.PARENT, minor=False)
+            # Siblings share the family name and the home; the parent lives there too.
+            parent.last_name, parent.address = first_child.last_name, first_child.address
             people = [
-                _person(rng, PersonRole.CHILD, minor=True),
-                _person(rng, PersonRole.PARENT, minor=False),
+                first_child,
+                *_siblings(rng, first_child, SIBLING_CASES.get(index, 0)),
+                parent,
             ]
             needs = rng.sample(
                 [
@@ -294,6 +479,12 @@ def seed_cases(municipality, *, seed: int, dv_assess=None, dv_parts=None) -> lis
                 ]
             )
             people = [victim, perpetrator]
+            if rng.random() < 0.4:
+                # The children who live with the victim: the order covers them too.
+                for _ in range(rng.randint(1, 2)):
+                    child = _person(rng, PersonRole.HOUSEHOLD_CHILD, minor=True)
+                    child.last_name, child.address = perpetrator.last_name, victim.address
+                    people.append(child)
             needs = rng.sample(
                 [
                     ProtectionNeed.PHYSICAL,
@@ -304,8 +495,14 @@ def seed_cases(municipality, *, seed: int, dv_assess=None, dv_parts=None) -> lis
                 k=2,
             )
             summary = rng.choice(DV_REPORTS)
-        # Early stages were reported recently; some are late on purpose (overdue).
-        days_ago = rng.randint(0, 4) if stage == Stage.REGISTERED else rng.randint(15, 200)
+        # Early stages were reported recently; some are late on purpose (overdue). The
+        # others over the last six months, more in some months than in others.
+        if stage == Stage.REGISTERED:
+            reported_at = timezone.now() - timedelta(
+                days=rng.randint(0, 4), hours=rng.randint(0, 20)
+            )
+        else:
+            reported_at = _reported_in(rng, months_ago.pop())
         # Attributed to the worker in the audit trail, as if done at their desk.
         with acting(_demo_actor(worker)):
             case = services.case_register(
@@ -314,10 +511,10 @@ def seed_cases(municipality, *, seed: int, dv_assess=None, dv_parts=None) -> lis
                 people=people,
                 needs=needs,
                 reported_risk_level=rng.choice(["high", "medium", "low"]),
-                reported_at=timezone.now() - timedelta(days=days_ago, hours=rng.randint(0, 20)),
+                reported_at=reported_at,
                 report_channel=rng.choice(["phone", "in_person", "referral", "written"]),
                 reporter_kind=rng.choice(["school", "police", "health", "family", "neighbour"]),
-                reporter_details="",
+                reporter_details=rng.choice(REPORTER_DETAILS),
                 summary=summary,
                 administrative_unit=rng.choice(units) if units else None,
             )
@@ -330,12 +527,30 @@ def seed_cases(municipality, *, seed: int, dv_assess=None, dv_parts=None) -> lis
                 rng=rng,
                 institutions=institutions,
                 assess=dv_assess if is_dv and dv_assess else _assess,
+                returned=index in returned_plans,
             )
             if is_dv and dv_parts and case.is_open:
                 dv_parts(case=case, by=worker, rng=rng)
                 case.refresh_from_db()
         made.append(case)
     return made
+
+
+def seed_stories(municipality) -> list[str]:
+    """Stories of a case over time that the stage plans of `seed_cases` do not tell, made
+    through the services after the cases, referrals and their answers; one line each.
+
+    Already told by `seed_cases`: siblings on one case (SIBLING_CASES), a child plan
+    returned for changes and submitted again, a DV plan returned and then approved by the
+    director rather than by the coordinator in charge.
+    """
+    told: list[str] = []
+    # A reopened case (issue 14, "Reopening"): a supervisor reopens a closed case with
+    # a reason. Added here once the reopening service is merged.
+    # An address change (issue 14, "People on a case"): a victim who moved, whose new
+    # address the police see through a referral sharing identity. Added here once the
+    # people-editing service is merged.
+    return told
 
 
 def _demo_actor(user) -> Actor:
@@ -362,6 +577,7 @@ def seed_referrals(municipality) -> int:
         (CaseKind.DV, police, ["identity", "incidents", "orders"], "consent"),
         (CaseKind.CHILD, school, ["identity", "plan"], "child_at_risk"),
     ]
+    rng = random.Random(municipality.pk)  # noqa: S311 - invented demo data
     made = 0
     for kind, institution, parts, basis in plans:
         cases = list(open_cases.filter(kind=kind).order_by("number")[:6])
@@ -374,10 +590,10 @@ def seed_referrals(municipality) -> int:
                     case=case,
                     institution=institution,
                     parts=parts,
-                    reason="Kërkohet ndërhyrja e institucionit sipas planit.",
-                    urgency="urgent" if state == "new" else "normal",
+                    reason=rng.choice(REFERRAL_REASONS[institution.kind]),
+                    urgency="urgent" if state == "new" or rng.random() < 0.3 else "normal",
                     legal_basis=basis,
-                    due_date=timezone.localdate() + timedelta(days=3),
+                    due_date=timezone.localdate() + timedelta(days=rng.choice([1, 3, 5, 7, 10])),
                 )
             member = members[institution.pk]
             with acting(_demo_actor(member)):
@@ -387,7 +603,7 @@ def seed_referrals(municipality) -> int:
                         referral=referral,
                         version=referral.version,
                         accept=True,
-                        answer="Pranohet.",
+                        answer=rng.choice(REFERRAL_ACCEPTANCES),
                     )
                     referral.refresh_from_db()
                 if state in ("in_progress", "done"):
@@ -395,9 +611,7 @@ def seed_referrals(municipality) -> int:
                         by=member,
                         referral=referral,
                         version=referral.version,
-                        action_taken="U lëshua urdhri paraprak i mbrojtjes."
-                        if institution == police
-                        else "U ndoq frekuentimi i shkollës.",
+                        action_taken=rng.choice(REFERRAL_ACTIONS[institution.kind]),
                         done=state == "done",
                     )
                 if state == "declined":

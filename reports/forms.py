@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 from django.utils.dates import MONTHS
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AdministrativeUnit, Municipality
@@ -103,7 +103,12 @@ class ReportFilterForm(forms.Form):
                 raise forms.ValidationError(_("The range must end after it starts."))
             if (date_to - date_from).days > LONGEST_RANGE_DAYS:
                 raise forms.ValidationError(
-                    _("Choose a range of at most %(years)s years.") % {"years": YEARS_BACK}
+                    ngettext(
+                        "Choose a range of at most %(years)s year.",
+                        "Choose a range of at most %(years)s years.",
+                        YEARS_BACK,
+                    )
+                    % {"years": YEARS_BACK}
                 )
         return data
 

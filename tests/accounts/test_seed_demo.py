@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 from io import StringIO
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -32,10 +33,23 @@ print(json.dumps(values))
 """
 
 
+@pytest.fixture(autouse=True)
+def accounts_file(tmp_path, monkeypatch):
+    """Where seed_demo writes the accounts and codes in these tests: not the worktree's var/."""
+    from config.management.commands import demo_accounts, seed_demo
+
+    path = tmp_path / "demo-accounts.txt"
+    monkeypatch.setattr(seed_demo, "ACCOUNTS_FILE", path)
+    monkeypatch.setattr(demo_accounts, "ACCOUNTS_FILE", path)
+    return path
+
+
 def seed(settings) -> str:
+    """What seed_demo says, then what demo_accounts prints (as `make demo` runs them)."""
     settings.DEBUG = True
     output = StringIO()
     call_command("seed_demo", stdout=output)
+    call_command("demo_accounts", stdout=output)
     return output.getvalue()
 
 
@@ -62,7 +76,7 @@ def test_printed_demo_account_signs_in(settings):
     match = re.search(r"^(durres\.pmf)\s+(\S+)", output, re.MULTILINE)
     assert match, output
     username, backup_code = match.groups()
-    password = re.search(r"password for all: (\S+)\)", output).group(1)
+    password = re.search(r"Password for all: (\S+)$", output, re.MULTILINE).group(1)
     client = Client()
     client.post("/accounts/sign-in/", {"username": username, "password": password})
     assert client.post("/accounts/second-factor/", {"token": backup_code}).status_code == 302
@@ -112,7 +126,7 @@ def test_seeded_database_file_holds_no_clear_value_of_an_encrypted_field(tmp_pat
         ).stdout
 
     manage("migrate", "--no-input")
-    manage("seed_demo")
+    manage("seed_demo", "--accounts-file", str(tmp_path / "demo-accounts.txt"))
     clear_values = json.loads(manage("shell", "-c", COLLECT_CLEAR_VALUES).strip().splitlines()[-1])
     # Authenticator keys of the accounts, and the people, narratives and minutes of the cases.
     assert len(clear_values) >= 15
@@ -203,3 +217,93 @@ def test_seed_demo_has_the_director_approve_the_coordinators_work(settings):
     assert not StageTransition.objects.filter(
         action__in=["approve_plan", "approve_closure"], by=F("case__owner")
     ).exists()
+
+
+@pytest.mark.django_db
+def test_demo_accounts_are_printed_last_with_every_role_and_the_count_of_codes(
+    settings, accounts_file
+):
+    output = seed(settings)
+    table = output[output.index("Demo accounts. Password for all:") :]
+    assert "Each account has 10 backup codes; 3 are shown here." in table
+    for user in User.objects.exclude(username="durres.pmf3"):
+        row = re.search(rf"^{re.escape(user.username)}\s+((?:\S{{5}}-\S{{5}} ?){{3}})", table, re.M)
+        assert row, user.username
+    assert accounts_file.stat().st_mode & 0o077 == 0
+    # What seed_demo itself says is short: where the table is.
+    said = output[: output.index("Demo accounts. Password for all:")]
+    assert "backup codes (each works once)" not in said
+    assert str(accounts_file) in said
+
+
+def test_demo_accounts_refuses_outside_debug_and_without_a_seed(settings, accounts_file):
+    settings.DEBUG = True
+    with pytest.raises(Exception, match=r"run `manage\.py seed_demo` first"):
+        call_command("demo_accounts", stdout=StringIO())
+    accounts_file.write_text("codes")
+    settings.DEBUG = False
+    with pytest.raises(Exception, match="debug only"):
+        call_command("demo_accounts", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_demo_files_vary_as_real_ones_do(settings):
+    from collections import Counter
+
+    from django.db.models import Count, Q
+    from django.utils import timezone
+
+    from dv_cases.models import Incident
+    from protocol.models import Case, Referral
+
+    seed(settings)
+    assert len(set(Referral.objects.values_list("reason", flat=True))) >= 8
+    assert len({case.summary for case in Case.objects.all()}) >= 15
+    assert len({incident.narrative for incident in Incident.objects.all()}) >= 5
+    for municipality in Municipality.objects.all():
+        months = Counter(
+            timezone.localtime(case.reported_at).strftime("%Y-%m")
+            for case in Case.objects.filter(municipality=municipality)
+        )
+        counts = [months[month] for month in sorted(months)]
+        # The number of new cases a month rises and falls, by several cases.
+        assert max(counts) - min(counts) >= 4, counts
+        rises = [later > earlier for earlier, later in pairwise(counts)]
+        assert True in rises, counts
+        assert False in rises, counts
+    several = Case.objects.annotate(
+        children=Count("people", filter=Q(people__role="child"))
+    ).filter(children__gte=2)
+    assert several.filter(municipality__code="DR").exists()
+    family = several.first()
+    children = family.people.filter(role="child")
+    assert len({child.last_name for child in children}) == 1
+    assert len({child.address for child in children}) == 1
+
+
+@pytest.mark.django_db
+def test_demo_has_plans_returned_and_plans_approved_by_a_second_supervisor(settings):
+    from protocol.models import Case, Plan, Stage, StageTransition
+
+    seed(settings)
+    for municipality in Municipality.objects.all():
+        returned = StageTransition.objects.filter(
+            case__municipality=municipality, action="return_plan"
+        )
+        assert returned.count() == 2
+        for transition in returned:
+            assert transition.reason
+            assert transition.by != transition.case.owner
+            # Then changed and submitted again.
+            assert StageTransition.objects.filter(
+                case=transition.case, action="submit_plan", at__gt=transition.at
+            ).exists()
+        waiting = Case.objects.get(pk=returned.get(case__kind="child").case_id)
+        assert waiting.stage == Stage.PLAN_DRAFTED
+        approved = Plan.objects.get(case_id=returned.get(case__kind="dv").case_id)
+        assert approved.case.stage == Stage.MONITORING
+        # Approved by the director, a second supervisor, not the coordinator in charge.
+        assert approved.approved_by.username.endswith(".drejtori")
+        assert approved.approved_by != approved.case.owner
+        plans = Plan.objects.filter(case__municipality=municipality, approved_by__isnull=False)
+        assert plans.exclude(approved_by=F("case__owner")).count() == plans.count()

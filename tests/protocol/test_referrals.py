@@ -251,7 +251,7 @@ def test_referral_service_refuses_access_beyond_the_limit(worker, police_institu
     with pytest.raises(ValidationError) as refused:
         refer(worker, case, police_institution, expires_at=timezone.now() + timedelta(days=366))
     assert refused.value.message_dict["expires_at"] == [
-        "Një referim jep qasje për të shumtën 365 ditë; për më gjatë, bëni një referim të ri."
+        "Një referim jep akses për të shumtën 365 ditë; për më gjatë, bëni një referim të ri."
     ]
     assert not Referral.objects.exists()
     assert not CaseGroupObjectPermission.objects.filter(
@@ -277,5 +277,5 @@ def test_referral_form_refuses_an_end_beyond_the_limit_and_names_it(
         },
     )
     assert response.status_code == 200
-    assert "Një referim jep qasje për të shumtën 30 ditë" in response.content.decode()
+    assert "Një referim jep akses për të shumtën 30 ditë" in response.content.decode()
     assert not Referral.objects.exists()

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -26,21 +28,33 @@ from accounts.services import (
     role_groups_sync,
 )
 from dv_cases import demo as dv_demo
-from protocol.demo import seed_activity, seed_cases, seed_referrals
+from protocol.demo import seed_activity, seed_cases, seed_referrals, seed_stories
 
-# Backup codes printed per account: enough to sign in a few times in a demo.
+# Backup codes shown per account (of MBROJTJE_BACKUP_CODE_COUNT that each has): enough
+# to sign in a few times in a demo, and a table that fits a terminal.
 DEMO_CODES_SHOWN = 3
+# Where the accounts and their codes are kept for `demo_accounts`: the codes are only
+# hashed in the database. Under var/, which git ignores; debug only.
+ACCOUNTS_FILE = Path(settings.BASE_DIR) / "var" / "demo-accounts.txt"
 
 
 class Command(BaseCommand):
     help = (
         "Fill the database with the demo: Durrës and Berat, their administrative units and "
         "institutions, one account per role in each and about 40 cases in every stage, all "
-        "invented. Safe to run again: it "
-        "creates what is missing and prints each account's password and a fresh backup code, "
-        "and a fresh activation link for durres.pmf2, an account waiting for activation. "
+        "invented. Safe to run again: it creates what is missing, gives every account fresh "
+        "backup codes and durres.pmf3 (waiting for activation) a fresh activation link, and "
+        "writes them to var/demo-accounts.txt, which `demo_accounts` prints. "
         "Refuses to run outside debug (DJANGO_DEBUG=1)."
     )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--accounts-file",
+            type=Path,
+            default=ACCOUNTS_FILE,
+            help="where to write the accounts and their backup codes (var/demo-accounts.txt)",
+        )
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
@@ -66,6 +80,9 @@ class Command(BaseCommand):
                 referrals = seed_referrals(municipality)
             if referrals:
                 self.stdout.write(f"{municipality}: {referrals} demo referrals.")
+            with transaction.atomic():
+                for story in seed_stories(municipality):
+                    self.stdout.write(f"{municipality}: {story}")
         # Once every municipality has its cases: a worker of the other one breaks the glass.
         municipalities = list(
             Municipality.objects.filter(
@@ -82,7 +99,14 @@ class Command(BaseCommand):
                 events = seed_activity(municipality, visitor=visitor)
             if events:
                 self.stdout.write(f"{municipality}: {events} audit events of a working day.")
-        self._print(rows, waiting_url)
+        accounts_file = options["accounts_file"]
+        accounts_file.parent.mkdir(parents=True, exist_ok=True)
+        accounts_file.touch(mode=0o600)
+        accounts_file.write_text(self._table(rows, waiting_url), encoding="utf-8")
+        self.stdout.write(
+            f"Accounts, password and backup codes: {accounts_file} "
+            "(`manage.py demo_accounts` prints them)."
+        )
 
     def _seed(self):
         rows = []
@@ -199,29 +223,33 @@ class Command(BaseCommand):
         )
         return activation_url(token)
 
-    def _print(self, rows, waiting_url):
+    def _table(self, rows, waiting_url) -> str:
+        """The accounts, their roles and backup codes, and the activation link, as text."""
         labels = dict(RoleAssignment._meta.get_field("role").choices)
-        self.stdout.write("")
-        self.stdout.write(
-            self.style.SUCCESS(f"Demo accounts (password for all: {demo.DEMO_PASSWORD})")
-        )
-        self.stdout.write(f"{'username':<22} {'backup codes (each works once)':<36} role")
+        shown, count = DEMO_CODES_SHOWN, settings.MBROJTJE_BACKUP_CODE_COUNT
+        lines = [
+            f"Demo accounts. Password for all: {demo.DEMO_PASSWORD}",
+            "",
+            f"{'username':<22} {'backup codes (each works once)':<36} role",
+            f"{'-' * 22} {'-' * 36} {'-' * 40}",
+        ]
         for user, role in rows:
             codes = " ".join(user.demo_backup_codes)
             waiting = " (waiting for approval)" if role in user.pending_roles else ""
-            self.stdout.write(f"{user.username:<22} {codes:<36} {labels[role]}{waiting}")
-        self.stdout.write(
-            "Sign in with the username and password, then type one of the backup codes as the "
-            "second factor. Run seed_demo again for fresh codes."
-        )
-        self.stdout.write("")
-        self.stdout.write(
-            self.style.SUCCESS(f"{demo.AWAITING_ACTIVATION[0]} waits for activation.")
-        )
-        self.stdout.write(
-            "Open its activation link to choose a password and set up an authenticator app, "
-            "as a new user does from the e-mail (it works once; run seed_demo again for a "
-            f"new one):\n{waiting_url}\n"
-            "Links sent by the application (new accounts, resets) are e-mails; without a mail "
-            "server they are files in var/mail/."
-        )
+            lines.append(f"{user.username:<22} {codes:<36} {labels[role]}{waiting}")
+        lines += [
+            "",
+            "Sign in with the username and the password, then type one of the account's codes "
+            "as the second factor.",
+            f"Each account has {count} backup codes; {shown} are shown here. Run seed_demo "
+            "again for fresh ones.",
+            "",
+            f"{demo.AWAITING_ACTIVATION[0]} waits for activation. Open its link to choose a "
+            "password and set up an authenticator app, as a new user does from the e-mail "
+            "(it works once; run seed_demo again for a new one):",
+            waiting_url,
+            "",
+            "Links the application sends (new accounts, resets) are e-mails; without a mail "
+            "server they are files in var/mail/.",
+        ]
+        return "\n".join(lines) + "\n"
