@@ -39,6 +39,17 @@ def accounts_managed_by(user: User) -> QuerySet[User]:
     )
 
 
+def members_of_institutions(institution_ids) -> QuerySet[User]:
+    """The active members of the referral mechanism at these institutions whose role is in
+    force: a member whose role waits for approval reads nothing, and hears of nothing."""
+    return User.objects.filter(
+        is_active=True,
+        institution_id__in=institution_ids,
+        role_assignments__role=Role.CCR_MEMBER,
+        role_assignments__approved_at__isnull=False,
+    ).distinct()
+
+
 def institutions_of(user: User) -> QuerySet[Institution]:
     """The active institutions of the user's municipality."""
     if user.municipality_id is None:
