@@ -19,6 +19,7 @@ from .models import (
     User,
 )
 from .roles import Role
+from .throttling import delayed_accounts
 
 
 def accounts_managed_by(user: User) -> QuerySet[User]:
@@ -160,3 +161,39 @@ def approval_queue(user: User) -> tuple[list[WaitingRequest], list[WaitingReques
 def refusals_of(account: User) -> QuerySet[RequestRefusal]:
     """The refused requests of an account the caller may already manage, newest first."""
     return account.request_refusals.select_related("refused_by", "act").order_by("-refused_at")
+
+
+@dataclass
+class AccountsAwaiting:
+    """What waits for a municipal administrator: role requests (theirs to decide, and their
+    own waiting for a second administrator), activation links not used yet, and accounts
+    whose sign-in is delayed after failed attempts."""
+
+    to_decide: list[WaitingRequest]
+    own_requests: list[WaitingRequest]
+    not_activated: list[ActivationLink]
+    locked: list[User]
+
+
+def accounts_awaiting_action(user: User) -> AccountsAwaiting:
+    """The administrator's queue (empty for anyone who manages no accounts)."""
+    to_decide, own_requests = approval_queue(user)
+    managed = accounts_managed_by(user)
+    not_activated = (
+        ActivationLink.objects.filter(
+            account__in=managed.values("pk"),
+            account__is_active=True,
+            used_at__isnull=True,
+            withdrawn_at__isnull=True,
+        )
+        .select_related("account")
+        .order_by("created_at")
+    )
+    usernames = list(managed.filter(is_active=True).values_list("username", flat=True))
+    locked = delayed_accounts(usernames)
+    return AccountsAwaiting(
+        to_decide=to_decide,
+        own_requests=own_requests,
+        not_activated=list(not_activated[:50]),
+        locked=list(managed.filter(username__in=locked)) if locked else [],
+    )
