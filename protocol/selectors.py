@@ -275,7 +275,6 @@ class SupervisorQueue:
         waiting = [*self.plans, *self.closures, *self.own_plans, *self.own_closures]
         return {
             *(item.case.number for item in waiting),
-            *(transfer.case.number for transfer in self.transfers),
             *(grant.case.number for grant in self.emergency_accesses),
         }
 
@@ -292,8 +291,9 @@ def supervisor_queue(user: User) -> SupervisorQueue:
     apart, their own waiting for another supervisor), transfers to their municipality,
     and emergency accesses of others to their cases in the last days.
 
-    Only cases they may open appear, but for the transfers, which show the number alone
-    (as the page of incoming transfers does) until one is accepted.
+    Only cases they may open are named: a transfer shows its kind and the sending
+    municipality, its number only on the page of incoming transfers (until accepted, the
+    case is not theirs).
     """
     kinds = supervised_kinds(user)
     queue = SupervisorQueue()

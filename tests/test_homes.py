@@ -133,7 +133,9 @@ def test_transfers_and_emergency_accesses_wait_with_their_age(
     assert [transfer.case for transfer in queue.transfers] == [sent]
     assert [grant.case for grant in queue.emergency_accesses] == [mine]
     page = home_of(head)
-    assert sent.number in page
+    # The transfer is not hers until she accepts it: its kind and municipality, no number.
+    assert sent.number not in page
+    assert "/cases/transfers/" in page
     assert mine.number in page
     assert "still open" in page
     # The emergency access is not the worker's to see on her home.
