@@ -635,6 +635,13 @@ class Notification(models.Model):
         ROLE_APPROVED = "role_approved", _("the roles of your account were approved")
         ROLE_REFUSED = "role_refused", _("a request for your account was refused")
         APPROVAL_WAITING = "approval_waiting", _("an account waits for approval")
+        PLAN_SUBMITTED = "plan_submitted", _("a plan waits for your approval")
+        PLAN_APPROVED = "plan_approved", _("the plan was approved")
+        PLAN_RETURNED = "plan_returned", _("the plan was returned for changes")
+        CLOSURE_PROPOSED = "closure_proposed", _("a closure waits for your decision")
+        CLOSURE_APPROVED = "closure_approved", _("the closure was approved")
+        CLOSURE_REFUSED = "closure_refused", _("the closure was refused")
+        MEETING_INVITED = "meeting_invited", _("your institution is invited to a meeting")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(

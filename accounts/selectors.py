@@ -19,6 +19,7 @@ from .models import (
     User,
 )
 from .roles import Role
+from .throttling import delayed_accounts
 
 
 def accounts_managed_by(user: User) -> QuerySet[User]:
@@ -37,6 +38,17 @@ def accounts_managed_by(user: User) -> QuerySet[User]:
         )
         .order_by("username")
     )
+
+
+def members_of_institutions(institution_ids) -> QuerySet[User]:
+    """The active members of the referral mechanism at these institutions whose role is in
+    force: a member whose role waits for approval reads nothing, and hears of nothing."""
+    return User.objects.filter(
+        is_active=True,
+        institution_id__in=institution_ids,
+        role_assignments__role=Role.CCR_MEMBER,
+        role_assignments__approved_at__isnull=False,
+    ).distinct()
 
 
 def institutions_of(user: User) -> QuerySet[Institution]:
@@ -149,3 +161,39 @@ def approval_queue(user: User) -> tuple[list[WaitingRequest], list[WaitingReques
 def refusals_of(account: User) -> QuerySet[RequestRefusal]:
     """The refused requests of an account the caller may already manage, newest first."""
     return account.request_refusals.select_related("refused_by", "act").order_by("-refused_at")
+
+
+@dataclass
+class AccountsAwaiting:
+    """What waits for a municipal administrator: role requests (theirs to decide, and their
+    own waiting for a second administrator), activation links not used yet, and accounts
+    whose sign-in is delayed after failed attempts."""
+
+    to_decide: list[WaitingRequest]
+    own_requests: list[WaitingRequest]
+    not_activated: list[ActivationLink]
+    locked: list[User]
+
+
+def accounts_awaiting_action(user: User) -> AccountsAwaiting:
+    """The administrator's queue (empty for anyone who manages no accounts)."""
+    to_decide, own_requests = approval_queue(user)
+    managed = accounts_managed_by(user)
+    not_activated = (
+        ActivationLink.objects.filter(
+            account__in=managed.values("pk"),
+            account__is_active=True,
+            used_at__isnull=True,
+            withdrawn_at__isnull=True,
+        )
+        .select_related("account")
+        .order_by("created_at")
+    )
+    usernames = list(managed.filter(is_active=True).values_list("username", flat=True))
+    locked = delayed_accounts(usernames)
+    return AccountsAwaiting(
+        to_decide=to_decide,
+        own_requests=own_requests,
+        not_activated=list(not_activated[:50]),
+        locked=list(managed.filter(username__in=locked)) if locked else [],
+    )

@@ -186,3 +186,13 @@ def account_delayed(username: str) -> bool:
     return SignInThrottle.objects.filter(
         account=account_key(username), blocked_until__gt=timezone.now()
     ).exists()
+
+
+def delayed_accounts(usernames) -> set[str]:
+    """Which of `usernames` some client must wait before trying again ("locked"), in one
+    query: the keys are blind indexes, so each name's key is computed here."""
+    keys = {account_key(username): username for username in usernames}
+    delayed = SignInThrottle.objects.filter(
+        account__in=list(keys), blocked_until__gt=timezone.now()
+    ).values_list("account", flat=True)
+    return {keys[key] for key in delayed}

@@ -18,11 +18,17 @@ from . import access
 from .auditing import case_opened, cases_listed, part_opened
 from .forms import ReferralActionForm, ReferralAnswerForm, ReferralForm, ReferralRevokeForm
 from .models import Referral, ReferralState
-from .selectors import case_for, referral_for, referral_inbox
+from .selectors import case_for, own_record_of, referral_for, referral_inbox, referrals_past
 from .services import StaleEdit
 from .services import referrals as referral_services
 from .stages import TransitionNotAllowed
 from .views import PAGE_SIZE
+
+# What the audit trail names as read when an ended referral's page is opened.
+ENDED_RECORD = "referral-record"
+
+# The inbox's filter for every referral that has ended, whatever the way.
+PAST = "past"
 
 
 def _require_member(user):
@@ -35,9 +41,10 @@ def inbox(request):
     user = request.user
     _require_member(user)
     state = request.GET.get("state", "")
-    if state not in ReferralState.values:
+    if state not in (*ReferralState.values, PAST):
         state = ""
-    page = Paginator(referral_inbox(user, state), PAGE_SIZE).get_page(request.GET.get("page"))
+    referrals = referrals_past(user) if state == PAST else referral_inbox(user, state)
+    page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
     cases_listed(request, [referral.case for referral in page.object_list])
     return render(
         request,
@@ -45,7 +52,7 @@ def inbox(request):
         {
             "page": page,
             "state": state,
-            "states": ReferralState.choices,
+            "states": [*ReferralState.choices, (PAST, _("past referrals"))],
             "query": f"state={state}" if state else "",
         },
     )
@@ -99,10 +106,12 @@ def referral_detail(request, pk):
             answer_form = form
         else:
             action_form = form
+    is_open = referral.is_open
     part_opened(
         request,
         referral.case,
-        part=",".join(referral.parts),
+        # An ended referral shows only the institution's own record of it, no part.
+        part=",".join(referral.parts) if is_open else ENDED_RECORD,
         object_type="protocol.referral",
         object_id=referral.pk,
     )
@@ -111,7 +120,8 @@ def referral_detail(request, pk):
         "protocol/referrals/detail.html",
         {
             "referral": referral,
-            "is_open": referral.is_open,
+            "is_open": is_open,
+            "own_answer": "" if is_open else own_record_of(referral),
             "answer_form": answer_form,
             "action_form": action_form,
             "parts": [access.Part.LABELS[part] for part in referral.parts],

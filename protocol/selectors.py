@@ -1,10 +1,10 @@
 """Reads of cases, always starting from what the user may see (protocol.access)."""
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -14,9 +14,23 @@ from encryption.blind_index import blind_index
 
 from . import access
 from .auditing import access_refused
-from .models import PERSON_ROLES_BY_KIND, Case, CaseLink, Meeting, Person, Referral, Stage
+from .models import (
+    OPEN_REFERRAL_STATES,
+    PERSON_ROLES_BY_KIND,
+    Case,
+    CaseLink,
+    CaseTransfer,
+    EmergencyAccess,
+    Meeting,
+    Person,
+    Referral,
+    ReferralState,
+    Stage,
+    StageTransition,
+)
 from .services import PERSONAL_NUMBER_INDEX, may_work_on, person_indexes
 from .services.meetings import meetings_visible_to
+from .services.transfers import transfers_incoming
 
 
 def case_for(user: User, number: str, *, part: str = "") -> Case:
@@ -247,4 +261,159 @@ def workers_for(case: Case) -> QuerySet[User]:
             for worker in candidates.prefetch_related("role_assignments")
             if may_work_on(worker, case.kind, case.municipality_id)
         ]
+    )
+
+
+def referrals_past(user: User) -> QuerySet[Referral]:
+    """The referrals to the member's institution that have ended (done, declined, expired,
+    revoked, or closed with their case), newest first: the institution's own record."""
+    ongoing = Q(state__in=OPEN_REFERRAL_STATES, expires_at__gt=timezone.now())
+    return referral_inbox(user).exclude(ongoing)
+
+
+def own_record_of(referral: Referral) -> str:
+    """What the institution answered, without what the case's worker added when taking the
+    referral back (a revocation appends its reason to the answer): the answer as it stood
+    in the last version before the revocation."""
+    if referral.state != ReferralState.REVOKED:
+        return referral.answer or ""
+    before = referral.history.exclude(state=ReferralState.REVOKED).order_by("-history_date").first()
+    return (before.answer if before else "") or ""
+
+
+# --- The homes of each role ------------------------------------------------------------
+
+# How far ahead the homes look: answers due, access ending, orders expiring.
+SOON = timedelta(days=3)
+# How long an emergency access to a supervisor's case stays on their home.
+EMERGENCY_SHOWN_FOR = timedelta(days=7)
+HOME_LIST_LENGTH = 20
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A case that waits for a decision, and since when."""
+
+    case: Case
+    since: datetime | None
+
+
+@dataclass
+class SupervisorQueue:
+    plans: list[Waiting] = field(default_factory=list)
+    closures: list[Waiting] = field(default_factory=list)
+    # The supervisor's own plans and closures, waiting for another supervisor.
+    own_plans: list[Waiting] = field(default_factory=list)
+    own_closures: list[Waiting] = field(default_factory=list)
+    transfers: list[CaseTransfer] = field(default_factory=list)
+    emergency_accesses: list[EmergencyAccess] = field(default_factory=list)
+
+    def case_numbers(self) -> set[str]:
+        waiting = [*self.plans, *self.closures, *self.own_plans, *self.own_closures]
+        return {
+            *(item.case.number for item in waiting),
+            *(grant.case.number for grant in self.emergency_accesses),
+        }
+
+
+def supervised_kinds(user: User) -> list[str]:
+    """The kinds of case `user` supervises in their municipality (none for other roles)."""
+    if user.municipality_id is None:
+        return []
+    return [kind for kind, roles in access.SUPERVISOR_ROLES.items() if user.roles & roles]
+
+
+def supervisor_queue(user: User) -> SupervisorQueue:
+    """What waits for a supervisor, oldest first: plans and closures they may decide (and,
+    apart, their own waiting for another supervisor), transfers to their municipality,
+    and emergency accesses of others to their cases in the last days.
+
+    Only cases they may open are named: a transfer shows its kind and the sending
+    municipality, its number only on the page of incoming transfers (until accepted, the
+    case is not theirs).
+    """
+    kinds = supervised_kinds(user)
+    queue = SupervisorQueue()
+    if not kinds:
+        return queue
+    submissions = StageTransition.objects.filter(
+        case=OuterRef("pk"), to_stage=OuterRef("stage")
+    ).order_by("-at")
+    waiting = (
+        access.visible_cases(user)
+        .filter(
+            municipality_id=user.municipality_id,
+            kind__in=kinds,
+            stage__in=[Stage.PLAN_DRAFTED, Stage.CLOSURE_PROPOSED],
+        )
+        .select_related("owner")
+        .annotate(
+            waiting_since=Subquery(submissions.values("at")[:1]),
+        )
+        .order_by("waiting_since")[: HOME_LIST_LENGTH * 2]
+    )
+    for case in waiting:
+        item = Waiting(case=case, since=case.waiting_since)
+        # Through access, which asks who submitted it: a query a case, on a short list.
+        mine = not access.may_approve(user, case)
+        if case.stage == Stage.PLAN_DRAFTED:
+            (queue.own_plans if mine else queue.plans).append(item)
+        else:
+            (queue.own_closures if mine else queue.closures).append(item)
+    queue.transfers = list(transfers_incoming(user).order_by("requested_at")[:HOME_LIST_LENGTH])
+    queue.emergency_accesses = list(
+        EmergencyAccess.objects.filter(
+            case__in=access.visible_cases(user).filter(
+                municipality_id=user.municipality_id, kind__in=kinds
+            ),
+            opened_at__gte=timezone.now() - EMERGENCY_SHOWN_FOR,
+        )
+        .exclude(user=user)
+        .select_related("case", "user")
+        .order_by("-opened_at")[:HOME_LIST_LENGTH]
+    )
+    return queue
+
+
+@dataclass
+class MemberHome:
+    to_answer: list[Referral]
+    overdue: list[Referral]
+    expiring: list[Referral]
+    meetings: list[Meeting]
+    in_progress: int
+
+    @property
+    def to_answer_count(self) -> int:
+        return len(self.to_answer) + len(self.overdue)
+
+    def case_numbers(self) -> set[str]:
+        referrals = [*self.to_answer, *self.overdue, *self.expiring]
+        return {referral.case.number for referral in referrals}
+
+
+def member_home(user: User) -> MemberHome:
+    """A member's open referrals: new ones to answer (by due date), answers overdue, access
+    ending within SOON; and the coming meetings the institution is invited to."""
+    open_referrals = access.open_referrals(user).select_related("case")
+    today = timezone.localdate()
+    now = timezone.now()
+    new = open_referrals.filter(state=ReferralState.NEW).order_by("due_date", "referred_at")
+    meetings = Meeting.objects.none()
+    if user.institution_id and user.municipality_id:
+        meetings = Meeting.objects.filter(
+            municipality_id=user.municipality_id,
+            invited__id=user.institution_id,
+            scheduled_at__gte=now - timedelta(hours=2),
+        )
+    return MemberHome(
+        to_answer=list(new.filter(due_date__gte=today)[:HOME_LIST_LENGTH]),
+        overdue=list(new.filter(due_date__lt=today)[:HOME_LIST_LENGTH]),
+        expiring=list(
+            open_referrals.filter(expires_at__lte=now + SOON).order_by("expires_at")[
+                :HOME_LIST_LENGTH
+            ]
+        ),
+        meetings=list(meetings.order_by("scheduled_at")[:HOME_LIST_LENGTH]),
+        in_progress=open_referrals.exclude(state=ReferralState.NEW).count(),
     )

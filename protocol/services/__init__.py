@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Institution, User
+from accounts.notifications import Kind as NotificationKind
+from accounts.notifications import notify
 from encryption import limits
 from encryption.blind_index import blind_index, blind_index_of
 
@@ -328,6 +330,7 @@ def _move(
         at=now,
         reason=reason.strip() or None,
     )
+    _notify_decision(case, action_name)
     return case
 
 
@@ -358,6 +361,35 @@ def case_reopen(*, by: User, case: Case, version: int, reason: str) -> Case:
     """
     case = _lock(case, version)
     return _move(by=by, case=case, action_name="reopen", reason=reason, target=reopen_stage(case))
+
+
+# Who hears of a step: a submission goes to those who may decide it, a decision to the
+# worker in charge.
+DECISION_NOTIFICATIONS = {
+    "submit_plan": NotificationKind.PLAN_SUBMITTED,
+    "propose_closure": NotificationKind.CLOSURE_PROPOSED,
+    "approve_plan": NotificationKind.PLAN_APPROVED,
+    "return_plan": NotificationKind.PLAN_RETURNED,
+    "approve_closure": NotificationKind.CLOSURE_APPROVED,
+    "reject_closure": NotificationKind.CLOSURE_REFUSED,
+}
+
+
+def _notify_decision(case: Case, action_name: str) -> None:
+    """Tell the supervisors who may decide that something waits for them, or the worker in
+    charge what was decided; the case number and the kind only (the e-mail goes after the
+    commit, so a refused save tells nobody)."""
+    kind = DECISION_NOTIFICATIONS.get(action_name)
+    if kind is None:
+        return
+    submitted = action_name in ("submit_plan", "propose_closure")
+    # After the transition is written: approvers() leaves out who submitted it.
+    notify(
+        users=access.approvers(case) if submitted else [case.owner],
+        kind=kind,
+        case_number=case.number,
+        target_url=case.get_absolute_url(),
+    )
 
 
 @transaction.atomic

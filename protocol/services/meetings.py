@@ -12,7 +12,10 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import Institution, User
+from accounts.notifications import Kind as NotificationKind
+from accounts.notifications import notify
 from accounts.roles import Role
+from accounts.selectors import members_of_institutions
 
 from .. import access
 from ..models import Case, CaseKind, Meeting, MeetingKind
@@ -60,6 +63,13 @@ def meeting_convene(
     meeting.save()
     meeting.invited.set(invited)
     meeting.cases.set(cases)
+    # The meeting's page, no case number: an invitation may cover several cases.
+    notify(
+        users=members_of_institutions([institution.pk for institution in invited]),
+        kind=NotificationKind.MEETING_INVITED,
+        case_number="",
+        target_url=meeting.get_absolute_url(),
+    )
     return meeting
 
 

@@ -17,6 +17,7 @@ from accounts.models import Institution, User
 from accounts.notifications import Kind as NotificationKind
 from accounts.notifications import notify
 from accounts.roles import Role
+from accounts.selectors import members_of_institutions
 
 from .. import access
 from ..auditing import referral_event
@@ -104,15 +105,8 @@ def referral_create(
 
 def _notify_members(referral: Referral, kind: str) -> None:
     """The active CCR members of the referral's institution, on the referral's page."""
-    members = User.objects.filter(
-        is_active=True,
-        institution_id=referral.institution_id,
-        role_assignments__role=Role.CCR_MEMBER,
-        # A member whose role waits for approval reads nothing, and hears of nothing.
-        role_assignments__approved_at__isnull=False,
-    ).distinct()
     notify(
-        users=members,
+        users=members_of_institutions([referral.institution_id]),
         kind=kind,
         case_number=referral.case.number,
         target_url=referral.get_absolute_url(),

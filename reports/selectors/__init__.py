@@ -7,6 +7,7 @@ reader's scope; no case is loaded into Python and no encrypted field is read.
 
 from dataclasses import dataclass
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import AdministrativeUnit, Municipality
@@ -26,12 +27,14 @@ from .scope import (
 
 __all__ = [
     "Counted",
+    "Headline",
     "Period",
     "Report",
     "ReportFilters",
     "ReportScope",
     "counted",
     "current_year_filters",
+    "headline_figures",
     "report_for",
     "report_scope",
 ]
@@ -87,3 +90,43 @@ def report_for(scope: ReportScope, filters: ReportFilters) -> Report:
     return Report(
         title=title, period=filters.period, municipality=municipality, unit=unit, tables=tables
     )
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One headline figure of this year beside last year's, as the reports show them."""
+
+    label: str
+    this_year: str
+    last_year: str
+
+
+@dataclass(frozen=True)
+class Headlines:
+    this_year: int
+    last_year: int
+    figures: list[Headline]
+
+
+def headline_figures(scope: ReportScope, *, today=None) -> Headlines:
+    """The summary and the cases by kind of this year and last, from the same tables as the
+    reports and with their disclosure control (small counts hidden when the scope says so)."""
+    year = (today or timezone.localdate()).year
+    shown = {}
+    for each in (year, year - 1):
+        chosen = counted(scope, ReportFilters(period=Period.year(each), chosen={"year": each}))
+        summary, by_kind, *_rest = cases.case_tables(chosen)
+        shown[each] = [
+            table.shown(suppressed=scope.suppressed, links=False) for table in (summary, by_kind)
+        ]
+    figures = []
+    for now_table, then_table in zip(shown[year], shown[year - 1], strict=True):
+        for now_row, then_row in zip(now_table.rows, then_table.rows, strict=True):
+            figures.append(
+                Headline(
+                    label=now_row.label,
+                    this_year=now_row.cells[0].text,
+                    last_year=then_row.cells[0].text,
+                )
+            )
+    return Headlines(this_year=year, last_year=year - 1, figures=figures)

@@ -1,0 +1,102 @@
+"""A head of unit who is the worker in charge submits her plan; a second head sees it on her
+home, approves it, and the first hears of it on hers."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.roles import Role
+from protocol import services
+from protocol.models import Case, RiskLevel, Stage
+from tests.browser.conftest import sign_in_verified
+from tests.cases import register_child_case
+from tests.factories import MunicipalityFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def plan_ready_to_submit(worker) -> Case:
+    case = register_child_case(worker)
+    now = timezone.now()
+    services.assessment_record(
+        by=worker,
+        case=case,
+        version=case.version,
+        risk_level=RiskLevel.MEDIUM,
+        findings="Vizitë në shtëpi.",
+        home_visit=True,
+        assessed_at=now - timedelta(hours=2),
+    )
+    case.refresh_from_db()
+    services.conference_record(
+        by=worker,
+        case=case,
+        version=case.version,
+        held_at=now - timedelta(hours=1),
+        institutions=[],
+        people_present="Nëna",
+        minutes="Procesverbali.",
+        decisions="PIM.",
+    )
+    case.refresh_from_db()
+    services.plan_save(
+        by=worker, case=case, version=case.version, goals="Siguri.", drafted_with_family=True
+    )
+    case.refresh_from_db()
+    services.plan_action_add(
+        by=worker,
+        case=case,
+        version=case.version,
+        description="Vizita javore",
+        institution=None,
+        due_date=timezone.localdate() + timedelta(days=7),
+    )
+    case.refresh_from_db()
+    return case
+
+
+def signed_in_page(browser, live_server, user):
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    sign_in_verified(page, user)
+    return page
+
+
+def test_a_plan_submitted_notified_approved_by_a_second_head(browser, live_server):
+    municipality = MunicipalityFactory(name="Durrës", code="DR")
+    owner = UserFactory(username="kreu1.dr", municipality=municipality, roles=[Role.HEAD_OF_CPU])
+    second = UserFactory(username="kreu2.dr", municipality=municipality, roles=[Role.HEAD_OF_CPU])
+    case = plan_ready_to_submit(owner)
+
+    # The owner submits her plan: it waits on her home, apart, for another supervisor.
+    page = signed_in_page(browser, live_server, owner)
+    page.goto(case.get_absolute_url())
+    page.get_by_role("button", name="Dërgo planin për miratim").click()
+    page.wait_for_load_state()
+    case.refresh_from_db()
+    assert case.stage == Stage.PLAN_DRAFTED
+    page.goto("/")
+    own = page.locator("#own-waiting")
+    assert case.number in own.inner_text()
+    assert case.number not in page.locator("#to-decide").inner_text()
+    assert "Mirato planin" not in page.content()
+
+    # The second head is told on her home, and the plan waits for her decision.
+    other = signed_in_page(browser, live_server, second)
+    notification = other.locator("#notifications").get_by_role(
+        "link", name=f"Rasti {case.number}: një plan pret miratimin tuaj"
+    )
+    assert case.number in other.locator("#to-decide").inner_text()
+    notification.click()
+    other.wait_for_url(f"**{case.get_absolute_url()}")
+    other.get_by_role("button", name="Mirato planin").click()
+    other.wait_for_load_state()
+    case.refresh_from_db()
+    assert case.stage == Stage.MONITORING
+
+    # The owner hears of the approval on her home.
+    page.goto("/")
+    assert f"Rasti {case.number}: plani u miratua" in page.locator("#notifications").inner_text()
+    assert page.locator("#own-waiting").count() == 0
