@@ -545,12 +545,88 @@ def seed_stories(municipality) -> list[str]:
     director rather than by the coordinator in charge.
     """
     told: list[str] = []
-    # A reopened case (issue 14, "Reopening"): a supervisor reopens a closed case with
-    # a reason. Added here once the reopening service is merged.
-    # An address change (issue 14, "People on a case"): a victim who moved, whose new
-    # address the police see through a referral sharing identity. Added here once the
-    # people-editing service is merged.
+    reopened = _reopen_a_closed_case(municipality)
+    if reopened:
+        told.append(f"{reopened.number}: closed, then reopened when the risk returned.")
+    moved = _move_a_victim(municipality)
+    if moved:
+        told.append(f"{moved.number}: the victim moved; the police read the new address.")
     return told
+
+
+REOPEN_REASONS = [
+    "Shkolla njoftoi se fëmija mungon përsëri prej dy javësh dhe ka shenja neglizhimi.",
+    "Policia raportoi një incident të ri në banesë; rreziku u rikthye.",
+]
+
+
+def _reopen_a_closed_case(municipality) -> Case | None:
+    """A supervisor reopens the newest closed case of the municipality, when the violence
+    or the neglect returns (issue 14, "Reopening")."""
+    from . import access
+
+    case = (
+        Case.objects.filter(municipality=municipality, stage=Stage.CLOSED)
+        .order_by("-closed_at")
+        .first()
+    )
+    if case is None:
+        return None
+    supervisor = next(
+        (user for user in municipality.staff.order_by("pk") if access.may_reopen(user, case)),
+        None,
+    )
+    if supervisor is None:
+        return None
+    rng = random.Random(f"reopen-{municipality.pk}")  # noqa: S311 - invented demo data
+    with acting(_demo_actor(supervisor)):
+        return services.case_reopen(
+            by=supervisor, case=case, version=case.version, reason=rng.choice(REOPEN_REASONS)
+        )
+
+
+def _move_a_victim(municipality) -> Case | None:
+    """A DV victim moves to a relative's flat; the worker records the new address, which
+    the police read through their open referral sharing the identity (issue 14, "People on
+    a case")."""
+    from .models import OPEN_REFERRAL_STATES, Person, Referral
+    from .services.people import person_change
+
+    referral = (
+        Referral.objects.filter(
+            case__municipality=municipality,
+            case__kind=CaseKind.DV,
+            institution__kind="police",
+            state__in=OPEN_REFERRAL_STATES,
+        )
+        .exclude(case__stage=Stage.CLOSED)
+        .order_by("case__number")
+        .first()
+    )
+    if referral is None or "identity" not in referral.parts:
+        return None
+    case = referral.case
+    victim = Person.objects.filter(case=case, role=PersonRole.VICTIM, ended_at=None).first()
+    if victim is None:
+        return None
+    data = services.PersonData(
+        role=victim.role,
+        first_name=victim.first_name,
+        last_name=victim.last_name,
+        personal_number=victim.personal_number,
+        birth_date=victim.birth_date,
+        address=f"Rruga e Kavajës, pallati 14, shkalla 2, ap. 9, {municipality.name}",
+        phone=victim.phone,
+        sex=victim.sex,
+        age_group=victim.age_group,
+        is_roma=victim.is_roma,
+        is_egyptian=victim.is_egyptian,
+        has_disability=victim.has_disability,
+        relationship_to_victim=victim.relationship_to_victim,
+    )
+    with acting(_demo_actor(case.owner)):
+        person_change(by=case.owner, person=victim, version=case.version, data=data)
+    return case
 
 
 def _demo_actor(user) -> Actor:

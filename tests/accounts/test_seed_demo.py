@@ -282,8 +282,8 @@ def test_demo_files_vary_as_real_ones_do(settings):
 
 
 @pytest.mark.django_db
-def test_demo_has_plans_returned_and_plans_approved_by_a_second_supervisor(settings):
-    from protocol.models import Case, Plan, Stage, StageTransition
+def test_demo_tells_returned_plans_a_reopened_case_and_a_victim_who_moved(settings):
+    from protocol.models import Case, Person, Plan, Referral, Stage, StageTransition
 
     seed(settings)
     for municipality in Municipality.objects.all():
@@ -307,3 +307,23 @@ def test_demo_has_plans_returned_and_plans_approved_by_a_second_supervisor(setti
         assert approved.approved_by != approved.case.owner
         plans = Plan.objects.filter(case__municipality=municipality, approved_by__isnull=False)
         assert plans.exclude(approved_by=F("case__owner")).count() == plans.count()
+        # A closed case reopened by a supervisor with a reason, back to a new assessment.
+        reopening = StageTransition.objects.get(case__municipality=municipality, action="reopen")
+        assert reopening.reason
+        assert reopening.from_stage == Stage.CLOSED
+        assert reopening.case.stage == Stage.REGISTERED
+        assert reopening.case.next_due in ("assessment", "risk_assessment")
+        # A victim who moved: two addresses in her history, the police referral open.
+        # (The address is encrypted: found by reading, not by a query.)
+        victim = next(
+            person
+            for person in Person.objects.filter(case__municipality=municipality, role="victim")
+            if (person.address or "").startswith("Rruga e Kavajës, pallati 14")
+        )
+        addresses = {row.address for row in victim.history.all()}
+        assert len(addresses) == 2
+        assert Referral.objects.filter(
+            case=victim.case,
+            institution__kind="police",
+            state__in=["new", "accepted", "in_progress"],
+        ).exists()
