@@ -642,6 +642,7 @@ class Notification(models.Model):
         CLOSURE_APPROVED = "closure_approved", _("the closure was approved")
         CLOSURE_REFUSED = "closure_refused", _("the closure was refused")
         MEETING_INVITED = "meeting_invited", _("your institution is invited to a meeting")
+        CASE_REOPENED = "case_reopened", _("a closed case of yours was reopened")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(

@@ -330,7 +330,7 @@ def _move(
         at=now,
         reason=reason.strip() or None,
     )
-    _notify_decision(case, action_name)
+    _notify_decision(case, action_name, by)
     return case
 
 
@@ -372,10 +372,11 @@ DECISION_NOTIFICATIONS = {
     "return_plan": NotificationKind.PLAN_RETURNED,
     "approve_closure": NotificationKind.CLOSURE_APPROVED,
     "reject_closure": NotificationKind.CLOSURE_REFUSED,
+    "reopen": NotificationKind.CASE_REOPENED,
 }
 
 
-def _notify_decision(case: Case, action_name: str) -> None:
+def _notify_decision(case: Case, action_name: str, by: User) -> None:
     """Tell the supervisors who may decide that something waits for them, or the worker in
     charge what was decided; the case number and the kind only (the e-mail goes after the
     commit, so a refused save tells nobody)."""
@@ -384,8 +385,10 @@ def _notify_decision(case: Case, action_name: str) -> None:
         return
     submitted = action_name in ("submit_plan", "propose_closure")
     # After the transition is written: approvers() leaves out who submitted it.
+    users = access.approvers(case) if submitted else [case.owner]
     notify(
-        users=access.approvers(case) if submitted else [case.owner],
+        # Nobody is told of their own step (a coordinator reopening her own case).
+        users=[user for user in users if user.pk != by.pk],
         kind=kind,
         case_number=case.number,
         target_url=case.get_absolute_url(),

@@ -99,6 +99,21 @@ def test_a_proposed_closure_tells_the_supervisors_and_its_decision_the_worker(wo
     assert_no_personal_data()
 
 
+def test_a_reopening_tells_the_worker_in_charge_and_not_the_supervisor_who_reopened(worker, head):
+    case = propose_closure(register_child_case(worker), worker)
+    services.case_advance(by=head, case=case, version=case.version, action="approve_closure")
+    case.refresh_from_db()
+    Notification.objects.all().delete()
+
+    services.case_reopen(
+        by=head, case=case, version=case.version, reason="Shkolla njoftoi mungesa të reja."
+    )
+
+    assert kinds_of(worker) == [Kind.CASE_REOPENED]
+    assert kinds_of(head) == []
+    assert_no_personal_data()
+
+
 def test_the_email_goes_only_once_the_decision_is_committed(
     worker, head, django_capture_on_commit_callbacks
 ):
