@@ -163,6 +163,15 @@ def mark_all_read(*, by: User) -> int:
     return Notification.objects.filter(user=by, read_at__isnull=True).update(read_at=timezone.now())
 
 
+def requests_settled(*, case_number: str, kinds: Iterable[str]) -> int:
+    """A submission was decided: the "waiting for your decision" notifications of it that
+    its other deciders have not read yet no longer wait, and are marked read so that no
+    home page asks for a decision already taken. Returns how many."""
+    return Notification.objects.filter(
+        case_number=case_number, kind__in=list(kinds), read_at__isnull=True
+    ).update(read_at=timezone.now())
+
+
 def mail_destination() -> str:
     """Where outgoing mail goes, for the commands that tell a tester in debug."""
     mailer = settings.MAILERS["default"]

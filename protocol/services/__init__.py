@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Institution, User
 from accounts.notifications import Kind as NotificationKind
-from accounts.notifications import notify
+from accounts.notifications import notify, requests_settled
 from encryption import limits
 from encryption.blind_index import blind_index, blind_index_of
 
@@ -376,6 +376,15 @@ DECISION_NOTIFICATIONS = {
 }
 
 
+# A decision answers the submission that asked for it.
+SETTLES = {
+    "approve_plan": NotificationKind.PLAN_SUBMITTED,
+    "return_plan": NotificationKind.PLAN_SUBMITTED,
+    "approve_closure": NotificationKind.CLOSURE_PROPOSED,
+    "reject_closure": NotificationKind.CLOSURE_PROPOSED,
+}
+
+
 def _notify_decision(case: Case, action_name: str, by: User) -> None:
     """Tell the supervisors who may decide that something waits for them, or the worker in
     charge what was decided; the case number and the kind only (the e-mail goes after the
@@ -384,6 +393,9 @@ def _notify_decision(case: Case, action_name: str, by: User) -> None:
     if kind is None:
         return
     submitted = action_name in ("submit_plan", "propose_closure")
+    settled = SETTLES.get(action_name)
+    if settled:
+        requests_settled(case_number=case.number, kinds=[settled])
     # After the transition is written: approvers() leaves out who submitted it.
     users = access.approvers(case) if submitted else [case.owner]
     notify(

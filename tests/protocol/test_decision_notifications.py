@@ -99,6 +99,19 @@ def test_a_proposed_closure_tells_the_supervisors_and_its_decision_the_worker(wo
     assert_no_personal_data()
 
 
+def test_a_decision_settles_the_requests_the_other_supervisors_had_not_read(worker, head, director):
+    case = submit_plan(register_child_case(worker), worker)
+    assert Notification.objects.filter(
+        user=director, kind=Kind.PLAN_SUBMITTED, read_at__isnull=True
+    ).exists()
+
+    services.case_advance(by=head, case=case, version=case.version, action="approve_plan")
+
+    # Nothing asks the director any more for a decision the head took.
+    assert not Notification.objects.filter(kind=Kind.PLAN_SUBMITTED, read_at__isnull=True).exists()
+    assert Notification.objects.filter(user=director, kind=Kind.PLAN_SUBMITTED).exists()
+
+
 def test_a_reopening_tells_the_worker_in_charge_and_not_the_supervisor_who_reopened(worker, head):
     case = propose_closure(register_child_case(worker), worker)
     services.case_advance(by=head, case=case, version=case.version, action="approve_closure")
