@@ -203,9 +203,13 @@ REPORTER_DETAILS = [
     "Mjekja e qendrës shëndetësore.",
 ]
 # New cases a month rise and fall, as they do (school terms, holidays, winter): how many
-# of the cases past registration were reported in each of the last seven calendar
+# of the cases past registration were reported in each of the last fourteen calendar
 # months, the most recent first, by municipality (its seed). Registered ones are recent.
-MONTHLY_NEW_CASES = {1: (7, 2, 8, 3, 1, 6, 5), 2: (3, 8, 1, 6, 7, 2, 5)}
+# The tail reaches into last year, so that this year's figures have last year's to face.
+MONTHLY_NEW_CASES = {
+    1: (5, 2, 6, 3, 1, 4, 2, 1, 2, 1, 1, 2, 1, 1),
+    2: (3, 6, 1, 4, 5, 2, 3, 2, 1, 1, 1, 1, 1, 1),
+}
 # The child cases with several children (siblings at the same address), by position.
 SIBLING_CASES = {1: 2, 17: 3}
 # How many cases of each kind stop at each stage: 24 child + 16 DV = 40 a municipality.
@@ -496,7 +500,7 @@ def seed_cases(municipality, *, seed: int, dv_assess=None, dv_parts=None) -> lis
             )
             summary = rng.choice(DV_REPORTS)
         # Early stages were reported recently; some are late on purpose (overdue). The
-        # others over the last six months, more in some months than in others.
+        # others over the last fourteen months, more in some months than in others.
         if stage == Stage.REGISTERED:
             reported_at = timezone.now() - timedelta(
                 days=rng.randint(0, 4), hours=rng.randint(0, 20)
