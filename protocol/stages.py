@@ -9,7 +9,7 @@ Records that complete a step (an assessment, a case conference, a plan) are
 written by their own services, which then ask the engine to move the case.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.utils.translation import gettext_lazy as _
 
@@ -235,10 +235,19 @@ def _plan_steps(user, case: Case) -> list[Action]:
     return [EDIT_PLAN, ADD_PLAN_ACTION]
 
 
+# Where a kind of case names a step in its own words (the DV assessment is of the risk).
+KIND_LABELS = {
+    (CaseKind.DV, "assess"): _("Record the risk assessment"),
+}
+
+
 def next_steps(user, case: Case) -> list[Action]:
     """Every step `user` may take on `case` now, in the order of the protocol: the
     engine's actions, with the writing of the plan before its submission."""
-    steps = available_actions(user, case)
+    steps = [
+        replace(step, label=KIND_LABELS.get((case.kind, step.name), step.label))
+        for step in available_actions(user, case)
+    ]
     plan_steps = _plan_steps(user, case)
     if not plan_steps:
         return steps

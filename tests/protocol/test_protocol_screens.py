@@ -227,3 +227,16 @@ def test_a_refused_agenda_names_the_case_and_why(worker, head, municipality):
     message = " ".join(refused.value.messages)
     assert closed.number in message
     assert child_case.number not in message
+
+
+def test_a_dv_case_asks_for_its_risk_assessment_in_its_own_words(municipality):
+    from tests.dv_cases.conftest import register_dv_case
+
+    coordinator = UserFactory(municipality=municipality, roles=[Role.DV_COORDINATOR])
+    case = register_dv_case(coordinator)
+
+    card = next_steps_card(
+        signed_in_client(coordinator).get(case.get_absolute_url()).content.decode()
+    )
+    assert "Regjistro vlerësimin e riskut" in card
+    assert "vlerësimin fillestar" not in card
