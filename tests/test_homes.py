@@ -264,3 +264,13 @@ def test_the_officer_sees_her_review_and_no_case(worker, municipality):
     page = home_of(officer)
     assert_parts(page, OFFICER_PART)
     assert case.number not in page
+
+
+def test_an_age_under_a_minute_is_just_now_not_zero_minutes():
+    from django.utils import timezone, translation
+
+    from protocol.templatetags.ages import waiting_age
+
+    with translation.override("sq"):
+        assert waiting_age(timezone.now()) == "pak çastesh"
+        assert waiting_age(timezone.now() - timezone.timedelta(days=3)) == "3\xa0ditë"
