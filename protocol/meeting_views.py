@@ -11,7 +11,7 @@ from accounts.models import Institution
 from . import access
 from .auditing import cases_listed
 from .forms import MeetingForm, MeetingRecordForm
-from .models import MeetingKind, Stage
+from .models import MeetingKind
 from .selectors import meeting_for
 from .services import StaleEdit
 from .services import meetings as meeting_services
@@ -35,7 +35,7 @@ def meeting_new(request):
     kinds = [kind for kind in MeetingKind.values if meeting_services.may_convene(user, kind)]
     if not kinds:
         raise Http404
-    cases = access.visible_cases(user).exclude(stage=Stage.CLOSED).order_by("number")
+    cases = meeting_services.agenda_candidates(user, kinds)
     form = MeetingForm(
         request.POST or None,
         institutions=Institution.objects.filter(

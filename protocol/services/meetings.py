@@ -18,7 +18,7 @@ from accounts.roles import Role
 from accounts.selectors import members_of_institutions
 
 from .. import access
-from ..models import Case, CaseKind, Meeting, MeetingKind
+from ..models import Case, CaseKind, Meeting, MeetingKind, Stage
 
 KIND_OF_CASES = {MeetingKind.GTN: CaseKind.CHILD, MeetingKind.ETN: CaseKind.DV}
 CONVENERS = {
@@ -98,6 +98,20 @@ def _agenda_refusals(by: User, kind: str, cases: list[Case]) -> list[str]:
                 % {"number": case.number}
             )
     return refused
+
+
+def agenda_candidates(user: User, kinds: list[str]) -> QuerySet[Case]:
+    """The open cases `user` may put on the agenda of a meeting of one of `kinds`: of the
+    kinds those meetings discuss, and that the user works on (can change). The form
+    offers only these, so that it never offers a case and then refuses it."""
+    readable = list(
+        access.visible_cases(user)
+        .exclude(stage=Stage.CLOSED)
+        .filter(kind__in=[KIND_OF_CASES[kind] for kind in kinds])
+    )
+    access.prefetch_permissions(user, readable)
+    workable = [case.pk for case in readable if access.can_change_case(user, case)]
+    return Case.objects.filter(pk__in=workable).order_by("number")
 
 
 def may_read_minutes(user: User, meeting: Meeting) -> bool:

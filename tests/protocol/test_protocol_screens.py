@@ -240,3 +240,23 @@ def test_a_dv_case_asks_for_its_risk_assessment_in_its_own_words(municipality):
     )
     assert "Regjistro vlerësimin e riskut" in card
     assert "vlerësimin fillestar" not in card
+
+
+def test_the_meeting_form_offers_only_cases_the_user_may_put_on_its_agenda(
+    worker, head, municipality
+):
+    coordinator = UserFactory(municipality=municipality, roles=[Role.DV_COORDINATOR])
+    mine = register_child_case(worker)
+    closed = propose_closure(register_child_case(worker, duplicate_override_reason="vëlla"), worker)
+    services.case_advance(by=head, case=closed, version=closed.version, action="approve_closure")
+    from tests.dv_cases.conftest import register_dv_case
+
+    dv_case = register_dv_case(coordinator)
+
+    page = signed_in_client(worker).get("/meetings/new/").content.decode()
+    assert mine.number in page
+    assert closed.number not in page
+    assert dv_case.number not in page
+    page = signed_in_client(coordinator).get("/meetings/new/").content.decode()
+    assert dv_case.number in page
+    assert mine.number not in page
