@@ -555,6 +555,7 @@ def seed_stories(municipality) -> list[str]:
     moved = _move_a_victim(municipality)
     if moved:
         told.append(f"{moved.number}: the victim moved; the police read the new address.")
+    told.extend(_convene_meetings(municipality))
     return told
 
 
@@ -631,6 +632,41 @@ def _move_a_victim(municipality) -> Case | None:
     with acting(_demo_actor(case.owner)):
         person_change(by=case.owner, person=victim, version=case.version, data=data)
     return case
+
+
+def _convene_meetings(municipality) -> list[str]:
+    """The head convenes the GTN and the coordinator the ETN for the coming days, on a few
+    of their cases, inviting the police and the school: the members' homes list them."""
+    from .models import MeetingKind
+    from .services import meetings as meeting_services
+
+    invited = list(
+        Institution.objects.filter(municipality=municipality, kind__in=["police", "education"])
+    )
+    told = []
+    for kind, role, days in (
+        (MeetingKind.GTN, Role.HEAD_OF_CPU, 3),
+        (MeetingKind.ETN, Role.DV_COORDINATOR, 5),
+    ):
+        convener = next(
+            (user for user in municipality.staff.order_by("pk") if user.has_role(role)), None
+        )
+        if convener is None:
+            continue
+        cases = list(meeting_services.agenda_candidates(convener, [kind])[:3])
+        if not cases:
+            continue
+        day = timezone.localdate() + timedelta(days=days)
+        with acting(_demo_actor(convener)):
+            meeting = meeting_services.meeting_convene(
+                by=convener,
+                kind=kind,
+                scheduled_at=timezone.make_aware(datetime.combine(day, time(10, 0))),
+                invited=[i for i in invited if kind == MeetingKind.GTN or i.kind == "police"],
+                cases=cases,
+            )
+        told.append(f"{meeting.get_kind_display()} on {day:%d.%m.%Y}: {len(cases)} cases.")
+    return told
 
 
 def _demo_actor(user) -> Actor:

@@ -327,3 +327,11 @@ def test_demo_tells_returned_plans_a_reopened_case_and_a_victim_who_moved(settin
             institution__kind="police",
             state__in=["new", "accepted", "in_progress"],
         ).exists()
+        # Meetings of the coming days, their invited institutions told.
+        from accounts.models import Notification
+        from protocol.models import Meeting
+
+        meetings = Meeting.objects.filter(municipality=municipality)
+        assert sorted(meetings.values_list("kind", flat=True)) == ["etn", "gtn"]
+        police = municipality.staff.get(username__endswith=".policia")
+        assert Notification.objects.filter(user=police, kind="meeting_invited").count() == 2
