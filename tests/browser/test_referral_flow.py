@@ -61,7 +61,7 @@ def test_dv_case_referred_to_the_police_answered_then_expired(browser, live_serv
     police_page = browser.new_page(base_url=live_server.url)
     police_page.set_default_timeout(15_000)
     sign_in_verified(police_page, officer)
-    police_page.get_by_role("link", name="Referimet").click()
+    police_page.get_by_role("link", name="Referimet", exact=True).click()
     police_page.get_by_role("link", name=case.number).click()
     police_page.get_by_label("Prano").check()
     police_page.get_by_role("button", name="Dërgo përgjigjen").click()
