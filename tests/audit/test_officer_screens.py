@@ -16,7 +16,7 @@ from audit.selectors import EventFilters
 from audit.services import record
 from audit.views import PAGE_SIZE
 from tests.cases import register_child_case
-from tests.conftest import signed_in_client
+from tests.conftest import signed_in_client, without_tokens
 from tests.factories import UserFactory
 
 TIRANE = ZoneInfo("Europe/Tirane")
@@ -78,7 +78,7 @@ def shown(officer, mine, **filters) -> set[int]:
 
 def page_of(response) -> str:
     assert response.status_code == 200
-    return response.content.decode()
+    return without_tokens(response.content.decode())
 
 
 # --- Filters and scope -----------------------------------------------------------------
