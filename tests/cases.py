@@ -46,30 +46,36 @@ def take_to_monitoring(case, worker, head):
     return case
 
 
-def submit_plan(case, worker):
-    """Assessment, conference, plan with one action, submitted: the plan awaits approval."""
+def assess_and_confer(case, worker, *, assessed_at=None, held_at=None, risk_level=RiskLevel.HIGH):
+    """The initial assessment and the case conference, two and one hours ago by default."""
     now = timezone.now()
     services.assessment_record(
         by=worker,
         case=case,
         version=case.version,
-        risk_level=RiskLevel.HIGH,
+        risk_level=risk_level,
         findings="Vizitë në shtëpi.",
         home_visit=True,
-        assessed_at=now - timedelta(hours=2),
+        assessed_at=assessed_at or now - timedelta(hours=2),
     )
     case.refresh_from_db()
     services.conference_record(
         by=worker,
         case=case,
         version=case.version,
-        held_at=now - timedelta(hours=1),
+        held_at=held_at or now - timedelta(hours=1),
         institutions=[],
         people_present="Nëna",
         minutes="Procesverbali.",
         decisions="PIM.",
     )
     case.refresh_from_db()
+    return case
+
+
+def plan_ready(case, worker, *, risk_level=RiskLevel.HIGH):
+    """Assessment, conference, plan with one action: ready to be submitted."""
+    case = assess_and_confer(case, worker, risk_level=risk_level)
     services.plan_save(
         by=worker, case=case, version=case.version, goals="Siguri.", drafted_with_family=True
     )
@@ -83,6 +89,12 @@ def submit_plan(case, worker):
         due_date=timezone.localdate() + timedelta(days=7),
     )
     case.refresh_from_db()
+    return case
+
+
+def submit_plan(case, worker):
+    """Assessment, conference, plan with one action, submitted: the plan awaits approval."""
+    case = plan_ready(case, worker)
     services.case_advance(by=worker, case=case, version=case.version, action="submit_plan")
     case.refresh_from_db()
     return case

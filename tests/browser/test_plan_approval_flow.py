@@ -1,59 +1,19 @@
 """A head of unit who is the worker in charge submits her plan; a second head sees it on her
 home, approves it, and the first hears of it on hers."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from accounts.roles import Role
-from protocol import services
 from protocol.models import Case, RiskLevel, Stage
 from tests.browser.conftest import sign_in_verified
-from tests.cases import register_child_case
+from tests.cases import plan_ready, register_child_case
 from tests.factories import MunicipalityFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def plan_ready_to_submit(worker) -> Case:
-    case = register_child_case(worker)
-    now = timezone.now()
-    services.assessment_record(
-        by=worker,
-        case=case,
-        version=case.version,
-        risk_level=RiskLevel.MEDIUM,
-        findings="Vizitë në shtëpi.",
-        home_visit=True,
-        assessed_at=now - timedelta(hours=2),
-    )
-    case.refresh_from_db()
-    services.conference_record(
-        by=worker,
-        case=case,
-        version=case.version,
-        held_at=now - timedelta(hours=1),
-        institutions=[],
-        people_present="Nëna",
-        minutes="Procesverbali.",
-        decisions="PIM.",
-    )
-    case.refresh_from_db()
-    services.plan_save(
-        by=worker, case=case, version=case.version, goals="Siguri.", drafted_with_family=True
-    )
-    case.refresh_from_db()
-    services.plan_action_add(
-        by=worker,
-        case=case,
-        version=case.version,
-        description="Vizita javore",
-        institution=None,
-        due_date=timezone.localdate() + timedelta(days=7),
-    )
-    case.refresh_from_db()
-    return case
+    return plan_ready(register_child_case(worker), worker, risk_level=RiskLevel.MEDIUM)
 
 
 def signed_in_page(browser, live_server, user):

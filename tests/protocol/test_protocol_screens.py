@@ -14,7 +14,12 @@ from protocol import services
 from protocol.models import RiskLevel, Stage
 from protocol.services import meetings as meeting_services
 from protocol.stages import next_steps
-from tests.cases import propose_closure, register_child_case, take_to_monitoring
+from tests.cases import (
+    assess_and_confer,
+    propose_closure,
+    register_child_case,
+    take_to_monitoring,
+)
 from tests.conftest import signed_in_client
 from tests.factories import UserFactory
 
@@ -26,28 +31,13 @@ def local(moment) -> str:
 def assessed_and_conferred(worker, case):
     """An assessment three days ago and the conference two days ago, entered today."""
     now = timezone.now()
-    services.assessment_record(
-        by=worker,
-        case=case,
-        version=case.version,
-        risk_level=RiskLevel.MEDIUM,
-        findings="Vizitë.",
-        home_visit=True,
+    return assess_and_confer(
+        case,
+        worker,
         assessed_at=now - timedelta(days=3),
-    )
-    case.refresh_from_db()
-    services.conference_record(
-        by=worker,
-        case=case,
-        version=case.version,
         held_at=now - timedelta(days=2),
-        institutions=[],
-        people_present="",
-        minutes="Procesverbali.",
-        decisions="PIM.",
+        risk_level=RiskLevel.MEDIUM,
     )
-    case.refresh_from_db()
-    return case
 
 
 def next_steps_card(page: str) -> str:
