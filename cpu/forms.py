@@ -3,7 +3,13 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Institution
 from encryption import limits
-from protocol.forms import CaseRegistrationForm, DateInput, personal_number_field
+from protocol.forms import (
+    CaseRegistrationForm,
+    DateInput,
+    address_field,
+    personal_number_field,
+    phone_field,
+)
 from protocol.models import ProtectionNeed, Sex
 
 from .models import ProtectionMeasure
@@ -17,13 +23,8 @@ class ChildCaseForm(CaseRegistrationForm):
     personal_number = personal_number_field()
     birth_date = forms.DateField(label=_("Date of birth"), widget=DateInput(), required=False)
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
-    address = forms.CharField(
-        label=_("Address"),
-        required=False,
-        max_length=limits.ADDRESS,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    phone = forms.CharField(label=_("Phone"), max_length=limits.PHONE, required=False)
+    address = address_field()
+    phone = phone_field()
     is_roma = forms.BooleanField(label=_("Roma"), required=False)
     is_egyptian = forms.BooleanField(label=_("Egyptian"), required=False)
     has_disability = forms.BooleanField(label=_("With disability"), required=False)

@@ -9,7 +9,9 @@ from protocol.forms import (
     DateInput,
     DateTimeInput,
     VersionedForm,
+    address_field,
     personal_number_field,
+    phone_field,
 )
 from protocol.models import Relationship, Sex
 
@@ -42,13 +44,8 @@ class DvCaseForm(CaseRegistrationForm):
     personal_number = personal_number_field()
     birth_date = forms.DateField(label=_("Date of birth"), widget=DateInput(), required=False)
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
-    address = forms.CharField(
-        label=_("Address"),
-        required=False,
-        max_length=limits.ADDRESS,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    phone = forms.CharField(label=_("Phone"), max_length=limits.PHONE, required=False)
+    address = address_field()
+    phone = phone_field()
     is_roma = forms.BooleanField(label=_("Roma"), required=False)
     is_egyptian = forms.BooleanField(label=_("Egyptian"), required=False)
     has_disability = forms.BooleanField(label=_("With disability"), required=False)

@@ -202,6 +202,19 @@ def personal_number_field(label=None) -> forms.RegexField:
     )
 
 
+def address_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Address"),
+        required=False,
+        max_length=limits.ADDRESS,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+def phone_field() -> forms.CharField:
+    return forms.CharField(label=_("Phone"), max_length=limits.PHONE, required=False)
+
+
 class PersonForm(VersionedForm):
     """A person's identity, contact and counted details, as the case page changes them."""
 
@@ -216,13 +229,8 @@ class PersonForm(VersionedForm):
         required=False,
         help_text=_("Leave empty to count it from the date of birth."),
     )
-    address = forms.CharField(
-        label=_("Address"),
-        required=False,
-        max_length=limits.ADDRESS,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    phone = forms.CharField(label=_("Phone"), max_length=limits.PHONE, required=False)
+    address = address_field()
+    phone = phone_field()
     is_roma = forms.BooleanField(label=_("Roma"), required=False)
     is_egyptian = forms.BooleanField(label=_("Egyptian"), required=False)
     has_disability = forms.BooleanField(label=_("With disability"), required=False)
