@@ -27,19 +27,7 @@ def register(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         people = [
-            services.PersonData(
-                role=PersonRole.CHILD,
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                personal_number=data["personal_number"],
-                birth_date=data["birth_date"],
-                address=data["address"],
-                phone=data["phone"],
-                sex=data["sex"],
-                is_roma=data["is_roma"],
-                is_egyptian=data["is_egyptian"],
-                has_disability=data["has_disability"],
-            )
+            services.PersonData.of(data, role=PersonRole.CHILD),
         ]
         if data["parent_name"].strip():
             first, _space, last = data["parent_name"].strip().partition(" ")

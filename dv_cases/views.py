@@ -98,19 +98,7 @@ def register(request):
         try:
             case = services.dv_case_register(
                 by=user,
-                victim=PersonData(
-                    role=PersonRole.VICTIM,
-                    first_name=data["first_name"],
-                    last_name=data["last_name"],
-                    personal_number=data["personal_number"],
-                    birth_date=data["birth_date"],
-                    address=data["address"],
-                    phone=data["phone"],
-                    sex=data["sex"],
-                    is_roma=data["is_roma"],
-                    is_egyptian=data["is_egyptian"],
-                    has_disability=data["has_disability"],
-                ),
+                victim=PersonData.of(data, role=PersonRole.VICTIM),
                 perpetrator=PersonData(
                     role=PersonRole.PERPETRATOR,
                     first_name=data["perpetrator_first_name"],

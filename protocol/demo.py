@@ -595,7 +595,7 @@ def _move_a_victim(municipality) -> Case | None:
     the police read through their open referral sharing the identity (issue 14, "People on
     a case")."""
     from .models import OPEN_REFERRAL_STATES, Person, Referral
-    from .services.people import person_change
+    from .services.people import EDITABLE, person_change
 
     referral = (
         Referral.objects.filter(
@@ -614,20 +614,10 @@ def _move_a_victim(municipality) -> Case | None:
     victim = Person.objects.filter(case=case, role=PersonRole.VICTIM, ended_at=None).first()
     if victim is None:
         return None
-    data = services.PersonData(
+    data = services.PersonData.of(
+        {name: getattr(victim, name) for name in EDITABLE}
+        | {"address": f"Rruga e Kavajës, pallati 14, shkalla 2, ap. 9, {municipality.name}"},
         role=victim.role,
-        first_name=victim.first_name,
-        last_name=victim.last_name,
-        personal_number=victim.personal_number,
-        birth_date=victim.birth_date,
-        address=f"Rruga e Kavajës, pallati 14, shkalla 2, ap. 9, {municipality.name}",
-        phone=victim.phone,
-        sex=victim.sex,
-        age_group=victim.age_group,
-        is_roma=victim.is_roma,
-        is_egyptian=victim.is_egyptian,
-        has_disability=victim.has_disability,
-        relationship_to_victim=victim.relationship_to_victim,
     )
     with acting(_demo_actor(case.owner)):
         person_change(by=case.owner, person=victim, version=case.version, data=data)

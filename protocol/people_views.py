@@ -28,24 +28,6 @@ def _person_of(case, pk) -> Person:
     return get_object_or_404(Person, pk=pk, case=case)
 
 
-def _person_data(data, role) -> PersonData:
-    return PersonData(
-        role=role,
-        first_name=data["first_name"],
-        last_name=data["last_name"],
-        personal_number=data["personal_number"],
-        birth_date=data["birth_date"],
-        address=data["address"],
-        phone=data["phone"],
-        sex=data["sex"],
-        age_group=data["age_group"],
-        is_roma=data["is_roma"],
-        is_egyptian=data["is_egyptian"],
-        has_disability=data["has_disability"],
-        relationship_to_victim=data.get("relationship_to_victim", ""),
-    )
-
-
 def _save_person(request, case, form, save, title, done):
     """Validate, call the service, turn its refusals into form errors; the page otherwise."""
     duplicate = None
@@ -83,7 +65,7 @@ def person_new(request, number):
             by=request.user,
             case=case,
             version=data["version"],
-            data=_person_data(data, data["role"]),
+            data=PersonData.of(data, role=data["role"]),
             duplicate_override_reason=data["duplicate_override_reason"],
         )
 
@@ -117,7 +99,7 @@ def person_edit(request, number, pk):
             by=request.user,
             person=person,
             version=data["version"],
-            data=_person_data(data, person.role),
+            data=PersonData.of(data, role=person.role),
             duplicate_override_reason=data["duplicate_override_reason"],
         )
 

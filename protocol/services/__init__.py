@@ -5,7 +5,7 @@ inside one transaction, and refuses an edit based on an older version of the
 case (StaleEdit) so that a second person's save never overwrites the first's.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -102,6 +102,12 @@ class PersonData:
     has_disability: bool = False
     relationship_to_victim: str = ""
     extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, values, *, role: str) -> "PersonData":
+        """From a form's cleaned data, or a person's fields: whichever of ours it holds."""
+        names = {each.name for each in fields(cls)} - {"role", "extra"}
+        return cls(role=role, **{name: values[name] for name in names if name in values})
 
 
 def _person_build(case: Case, data: PersonData) -> Person:
