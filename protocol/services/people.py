@@ -11,6 +11,8 @@ refused (StaleEdit); it is moved with an UPDATE, which writes no history of
 the case, so that a change of a person is one event, not two.
 """
 
+from dataclasses import replace
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -26,13 +28,12 @@ from . import (
     PossibleDuplicate,
     _lock,
     _person_build,
-    age_group_of,
-    person_indexes,
     possible_duplicates,
 )
 
 # The fields of a person that the edit form changes (the role does not change: end the
 # person's part and add them again in the new role).
+INDEXES = ("name_index", "personal_number_index", "name_birth_index")
 EDITABLE = (
     "first_name",
     "last_name",
@@ -110,33 +111,16 @@ def person_change(
     person = Person.objects.select_for_update().get(pk=person.pk, case=case)
     if not person.is_current:
         raise ValidationError(_("This person's part in the case has ended."))
-    personal_number = (data.personal_number or "").strip().upper() or None
-    indexes = person_indexes(
-        first_name=data.first_name,
-        last_name=data.last_name,
-        personal_number=personal_number,
-        birth_date=data.birth_date,
-    )
+    # The same normalisation and indexes as at registration.
+    built = _person_build(case, replace(data, role=person.role))
+    indexes = {name: getattr(built, name) for name in INDEXES}
     identity_changed = (
         indexes["personal_number_index"]
         and indexes["personal_number_index"] != person.personal_number_index
     ) or (indexes["name_birth_index"] and indexes["name_birth_index"] != person.name_birth_index)
     if identity_changed:
         _check_duplicates(by=by, case=case, data=data, override_reason=duplicate_override_reason)
-    values = {
-        "first_name": data.first_name.strip(),
-        "last_name": data.last_name.strip(),
-        "personal_number": personal_number,
-        "birth_date": data.birth_date,
-        "address": (data.address or "").strip() or None,
-        "phone": (data.phone or "").strip() or None,
-        "sex": data.sex,
-        "age_group": data.age_group or (age_group_of(data.birth_date) if data.birth_date else ""),
-        "is_roma": data.is_roma,
-        "is_egyptian": data.is_egyptian,
-        "has_disability": data.has_disability,
-        "relationship_to_victim": data.relationship_to_victim,
-    }
+    values = {name: getattr(built, name) for name in EDITABLE}
     if all(getattr(person, name) == value for name, value in values.items()):
         return person
     for name, value in values.items():
