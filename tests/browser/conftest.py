@@ -8,10 +8,31 @@ import os
 from pathlib import Path
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
 
 # Playwright's sync API runs an event loop in this thread; the test's own
 # database work is still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+class OneRequestAtATime(WSGIServer):
+    """The live server answers one request at a time.
+
+    On SQLite the test database is in memory and every thread of the live server
+    shares its one connection: Chromium asking for a page and /favicon.ico at once
+    made two threads use it together, and a session read failed with "bad parameter
+    or other API misuse", signing the user out in the middle of a test. Requests are
+    handled in the server's own thread, which already holds the test's connections;
+    an unthreaded Django server closes each connection after its answer, so a
+    browser's idle keep-alive never blocks the next request.
+    """
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+LiveServerThread.server_class = OneRequestAtATime
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGUMENTS = [
