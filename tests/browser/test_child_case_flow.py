@@ -80,10 +80,10 @@ def test_child_case_from_registration_to_closure(browser, live_server):
     assert page.locator(".badge--stage").inner_text() == "Tryeza teknike e mbajtur"
 
     # Plan with one action, submitted
-    page.get_by_role("link", name="Harto planin").first.click()
+    page.get_by_role("link", name="Harto planin").click()
     fill_text(page, "Objektivat", "Ushqim i rregullt dhe frekuentim i shkollës.")
     page.get_by_role("button", name="Ruaj").click()
-    page.get_by_role("link", name="Shto një veprim", exact=True).click()
+    page.get_by_role("link", name="Shto një veprim në plan").click()
     fill_text(page, "Veprimi", "Paketë ushqimore mujore")
     field(page, "Afati").fill("2030-01-31")
     page.get_by_role("button", name="Ruaj").click()
