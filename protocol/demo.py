@@ -386,7 +386,8 @@ def _advance(
             services.case_advance(
                 by=supervisor, case=case, version=case.version, action="approve_plan"
             )
-        case.refresh_from_db()
+        case = _plan_steps_dated_after_the_conference(case, rng)
+        case = _reviews_held_since_the_approval(case, worker, rng)
     if target >= 5:
         services.closure_propose(
             by=worker,
@@ -402,6 +403,63 @@ def _advance(
                 by=supervisor, case=case, version=case.version, action="approve_closure"
             )
         case.refresh_from_db()
+    return case
+
+
+def _plan_steps_dated_after_the_conference(case: Case, rng) -> Case:
+    """The demo takes every step today; in a real file the plan is submitted, perhaps
+    returned, and approved in the days after the case conference. The steps are dated so,
+    and the review falls due from the approval (some reviews are overdue, as they are)."""
+    from .deadlines import refresh_next_due
+    from .models import Plan, StageTransition
+
+    case.refresh_from_db()
+    moment = case.conference_at
+    for step in case.transitions.filter(
+        action__in=["submit_plan", "return_plan", "approve_plan"]
+    ).order_by("at"):
+        moment = min(
+            timezone.now(), moment + timedelta(days=rng.randint(1, 5), hours=rng.randint(0, 8))
+        )
+        StageTransition.objects.filter(pk=step.pk).update(at=moment)
+    Plan.objects.filter(case=case).update(approved_at=moment)
+    case.plan_approved_at = moment
+    refresh_next_due(case)
+    Case.objects.filter(pk=case.pk).update(
+        plan_approved_at=moment, next_due_at=case.next_due_at, next_due=case.next_due
+    )
+    case.refresh_from_db()
+    return case
+
+
+def _reviews_held_since_the_approval(case: Case, worker, rng) -> Case:
+    """Most workers hold the plan's reviews about when they fall due; a few are late. A
+    plan approved months ago gets its reviews, dated; the last may still be overdue."""
+    from .deadlines import refresh_next_due, setting_value
+    from .models import DeadlineSetting, Review, StageTransition
+
+    interval = timedelta(days=setting_value(case.municipality_id, DeadlineSetting.Key.REVIEW_DAYS))
+    held = case.plan_approved_at + interval
+    while held < timezone.now() - timedelta(days=1) and rng.random() < 0.8:
+        held = held + timedelta(days=rng.randint(-7, 5))
+        review = services.review_record(
+            by=worker,
+            case=case,
+            version=case.version,
+            findings=rng.choice(FINDINGS),
+            risk_level=case.risk_level or "medium",
+        )
+        Review.objects.filter(pk=review.pk).update(held_at=held)
+        step = case.transitions.filter(action="review").order_by("-at").first()
+        StageTransition.objects.filter(pk=step.pk).update(at=held)
+        case.refresh_from_db()
+        case.last_review_at = held
+        refresh_next_due(case)
+        Case.objects.filter(pk=case.pk).update(
+            last_review_at=held, next_due_at=case.next_due_at, next_due=case.next_due
+        )
+        case.refresh_from_db()
+        held = held + interval
     return case
 
 
