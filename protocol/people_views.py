@@ -24,8 +24,9 @@ def _people_case(request, number):
     return _changeable_case(request, number, access.Part.IDENTITY)
 
 
-def _person_of(case, pk) -> Person:
-    return get_object_or_404(Person, pk=pk, case=case)
+def _current_person_of(case, pk) -> Person:
+    """A person whose part in the case has not ended: only they are changed or ended."""
+    return get_object_or_404(Person, pk=pk, case=case, ended_at__isnull=True)
 
 
 def _save_person(request, case, form, save, title, done):
@@ -84,9 +85,7 @@ def person_new(request, number):
 
 def person_edit(request, number, pk):
     case = _people_case(request, number)
-    person = _person_of(case, pk)
-    if not person.is_current:
-        raise Http404
+    person = _current_person_of(case, pk)
     initial = {name: getattr(person, name) for name in people_services.EDITABLE}
     form = PersonForm(
         request.POST or None,
@@ -119,9 +118,7 @@ def person_edit(request, number, pk):
 
 def person_end(request, number, pk):
     case = _people_case(request, number)
-    person = _person_of(case, pk)
-    if not person.is_current:
-        raise Http404
+    person = _current_person_of(case, pk)
     form = PersonEndForm(request.POST or None, initial={"version": case.version})
 
     def save(data):

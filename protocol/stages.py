@@ -33,9 +33,6 @@ class Action:
     needs_reason: bool = False
     # Done through a form of its own (it records an assessment, a conference, ...).
     recorded_by_form: bool = False
-    # A supervisor's decision on work someone submitted: not taken by that person or by
-    # the worker in charge (access.may_approve). Reopening decides on nobody's work.
-    decides_on_work: bool = True
 
 
 ACTIONS = {
@@ -114,7 +111,6 @@ ACTIONS = {
             supervisor_only=True,
             needs_reason=True,
             recorded_by_form=True,
-            decides_on_work=False,
         ),
     ]
 }
@@ -126,6 +122,7 @@ def refusal(user, case: Case, action_name: str) -> str | None:
     if action is None:
         return str(_("This action does not exist."))
     if action.name == "reopen":
+        # Reopening decides on nobody's submitted work (access.may_reopen).
         return _reopen_refusal(user, case)
     if not can_change_case(user, case):
         return str(_("You cannot change this case."))
@@ -140,7 +137,7 @@ def refusal(user, case: Case, action_name: str) -> str | None:
                 )
             )
         return str(_("Only a DV coordinator or the director of social services can do this."))
-    if action.supervisor_only and action.decides_on_work and not may_approve(user, case):
+    if action.supervisor_only and not may_approve(user, case):
         return str(OWN_WORK_REFUSALS[case.stage])
     return _condition_refusal(case, action_name)
 

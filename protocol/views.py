@@ -443,7 +443,7 @@ def reopen(request, number):
     form = ReopenForm(request.POST or None, initial={"version": case.version})
     if request.method == "POST" and form.is_valid():
         try:
-            services.case_reopen(
+            case = services.case_reopen(
                 by=user,
                 case=case,
                 version=form.cleaned_data["version"],
@@ -454,7 +454,6 @@ def reopen(request, number):
         except (TransitionNotAllowed, services.StaleEdit) as refused:
             form.add_error(None, str(refused))
         else:
-            case.refresh_from_db()
             messages.success(
                 request,
                 _("Case %(number)s has been reopened: %(stage)s.")

@@ -172,6 +172,26 @@ def possible_duplicates(
     return list(cases)
 
 
+def refuse_possible_duplicates(
+    *,
+    by: User,
+    municipality_id: int,
+    person: PersonData,
+    override_reason: str,
+    exclude_case_id=None,
+) -> None:
+    """PossibleDuplicate, naming the cases `by` may open and counting the others, unless
+    a reason to save anyway is given; at registration and when people change."""
+    if override_reason.strip():
+        return
+    duplicates = possible_duplicates(
+        by=by, municipality_id=municipality_id, person=person, exclude_case_id=exclude_case_id
+    )
+    if duplicates:
+        visible = [case for case in duplicates if access.can_view_case(by, case)]
+        raise PossibleDuplicate([case.number for case in visible], len(duplicates) - len(visible))
+
+
 # --- Registration -----------------------------------------------------------------
 
 
@@ -235,15 +255,12 @@ def case_register(
         )
     if not people:
         raise ValidationError(_("A case needs at least one person."))
-    if not duplicate_override_reason.strip():
-        duplicates = possible_duplicates(
-            by=by, municipality_id=by.municipality_id, person=people[0]
-        )
-        if duplicates:
-            visible = [case for case in duplicates if access.can_view_case(by, case)]
-            raise PossibleDuplicate(
-                [case.number for case in visible], len(duplicates) - len(visible)
-            )
+    refuse_possible_duplicates(
+        by=by,
+        municipality_id=by.municipality_id,
+        person=people[0],
+        override_reason=duplicate_override_reason,
+    )
     case = Case(
         kind=kind,
         municipality=by.municipality,

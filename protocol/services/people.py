@@ -25,10 +25,9 @@ from .. import access
 from ..models import MAIN_ROLE, PERSON_ROLES_BY_KIND, Case, Person
 from . import (
     PersonData,
-    PossibleDuplicate,
     _lock,
     _person_build,
-    possible_duplicates,
+    refuse_possible_duplicates,
 )
 
 # The fields of a person that the edit form changes (the role does not change: end the
@@ -61,17 +60,6 @@ def _bump_version(case: Case) -> None:
     Case.objects.filter(pk=case.pk).update(version=F("version") + 1, updated_at=timezone.now())
 
 
-def _check_duplicates(*, by: User, case: Case, data: PersonData, override_reason: str) -> None:
-    if override_reason.strip():
-        return
-    duplicates = possible_duplicates(
-        by=by, municipality_id=case.municipality_id, person=data, exclude_case_id=case.pk
-    )
-    if duplicates:
-        visible = [other for other in duplicates if access.can_view_case(by, other)]
-        raise PossibleDuplicate([other.number for other in visible], len(duplicates) - len(visible))
-
-
 @transaction.atomic
 def person_add(
     *, by: User, case: Case, version: int, data: PersonData, duplicate_override_reason: str = ""
@@ -82,7 +70,13 @@ def person_add(
     _check_may_change_people(by, case)
     if data.role not in PERSON_ROLES_BY_KIND[case.kind]:
         raise ValidationError({"role": _("This role does not belong to this kind of case.")})
-    _check_duplicates(by=by, case=case, data=data, override_reason=duplicate_override_reason)
+    refuse_possible_duplicates(
+        by=by,
+        municipality_id=case.municipality_id,
+        person=data,
+        override_reason=duplicate_override_reason,
+        exclude_case_id=case.pk,
+    )
     person = _person_build(case, data)
     person.duplicate_override_reason = duplicate_override_reason.strip() or None
     person.full_clean(exclude=["case"])
@@ -119,7 +113,13 @@ def person_change(
         and indexes["personal_number_index"] != person.personal_number_index
     ) or (indexes["name_birth_index"] and indexes["name_birth_index"] != person.name_birth_index)
     if identity_changed:
-        _check_duplicates(by=by, case=case, data=data, override_reason=duplicate_override_reason)
+        refuse_possible_duplicates(
+            by=by,
+            municipality_id=case.municipality_id,
+            person=data,
+            override_reason=duplicate_override_reason,
+            exclude_case_id=case.pk,
+        )
     values = {name: getattr(built, name) for name in EDITABLE}
     if all(getattr(person, name) == value for name, value in values.items()):
         return person
