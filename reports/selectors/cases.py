@@ -45,9 +45,9 @@ def case_tables(chosen: Counted) -> list[Table]:
         **{f"stage_{stage}": Count("pk", filter=Q(stage=stage)) for stage in Stage.values},
         **{f"risk_{risk}": Count("pk", filter=Q(risk_level=risk)) for risk in RiskLevel.values},
         "risk_": Count("pk", filter=Q(risk_level="")),
+        "reopened": Count("pk", filter=Exists(reopenings(period))),
     }
     figures = chosen.open_in_period().aggregate(**counts)
-    figures["reopened"] = chosen.open_in_period().filter(Exists(reopenings(period))).count()
     summary = Table(
         "summary",
         _("Cases in the period"),
