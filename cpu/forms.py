@@ -7,6 +7,7 @@ from protocol.forms import (
     CaseRegistrationForm,
     DateInput,
     address_field,
+    birth_date_field,
     personal_number_field,
     phone_field,
 )
@@ -21,7 +22,7 @@ class ChildCaseForm(CaseRegistrationForm):
     first_name = forms.CharField(label=_("Child's first name"), max_length=limits.NAME)
     last_name = forms.CharField(label=_("Child's last name"), max_length=limits.NAME)
     personal_number = personal_number_field()
-    birth_date = forms.DateField(label=_("Date of birth"), widget=DateInput(), required=False)
+    birth_date = birth_date_field()
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
     address = address_field()
     phone = phone_field()

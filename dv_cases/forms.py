@@ -10,6 +10,7 @@ from protocol.forms import (
     DateTimeInput,
     VersionedForm,
     address_field,
+    birth_date_field,
     personal_number_field,
     phone_field,
 )
@@ -42,7 +43,7 @@ class DvCaseForm(CaseRegistrationForm):
     first_name = forms.CharField(label=_("Victim's first name"), max_length=limits.NAME)
     last_name = forms.CharField(label=_("Victim's last name"), max_length=limits.NAME)
     personal_number = personal_number_field()
-    birth_date = forms.DateField(label=_("Date of birth"), widget=DateInput(), required=False)
+    birth_date = birth_date_field()
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
     address = address_field()
     phone = phone_field()

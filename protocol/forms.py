@@ -202,6 +202,20 @@ def personal_number_field(label=None) -> forms.RegexField:
     )
 
 
+def _not_born_in_the_future(value) -> None:
+    if value > timezone.localdate():
+        raise forms.ValidationError(_("The date of birth cannot be in the future."))
+
+
+def birth_date_field() -> forms.DateField:
+    return forms.DateField(
+        label=_("Date of birth"),
+        widget=DateInput(),
+        required=False,
+        validators=[_not_born_in_the_future],
+    )
+
+
 def address_field() -> forms.CharField:
     return forms.CharField(
         label=_("Address"),
@@ -221,7 +235,7 @@ class PersonForm(VersionedForm):
     first_name = forms.CharField(label=_("First name"), max_length=limits.NAME)
     last_name = forms.CharField(label=_("Last name"), max_length=limits.NAME)
     personal_number = personal_number_field()
-    birth_date = forms.DateField(label=_("Date of birth"), widget=DateInput(), required=False)
+    birth_date = birth_date_field()
     sex = forms.ChoiceField(label=_("Sex"), choices=[("", "—"), *Sex.choices], required=False)
     age_group = forms.ChoiceField(
         label=_("Age group"),
@@ -251,12 +265,6 @@ class PersonForm(VersionedForm):
         if case_kind != CaseKind.DV:
             # The relationship of the victim to the perpetrator is asked in DV cases only.
             del self.fields["relationship_to_victim"]
-
-    def clean_birth_date(self):
-        birth_date = self.cleaned_data["birth_date"]
-        if birth_date and birth_date > timezone.localdate():
-            raise forms.ValidationError(_("The date of birth cannot be in the future."))
-        return birth_date
 
 
 class PersonAddForm(PersonForm):
@@ -319,8 +327,6 @@ class CaseRegistrationForm(forms.Form):
         data = super().clean()
         if data.get("reported_at") and data["reported_at"] > timezone.now():
             self.add_error("reported_at", _("The report cannot be in the future."))
-        if data.get("birth_date") and data["birth_date"] > timezone.localdate():
-            self.add_error("birth_date", _("The date of birth cannot be in the future."))
         return data
 
 
