@@ -15,6 +15,7 @@ from encryption.blind_index import blind_index
 from . import access
 from .auditing import access_refused
 from .models import (
+    MAIN_ROLE,
     OPEN_REFERRAL_STATES,
     PERSON_ROLES_BY_KIND,
     Case,
@@ -203,7 +204,7 @@ def cases_page(cases: QuerySet[Case], number, per_page: int) -> Page:
         .prefetch_related(
             Prefetch(
                 "people",
-                queryset=Person.objects.filter(role__in=["child", "victim"], ended_at__isnull=True),
+                queryset=Person.objects.filter(role__in=MAIN_ROLE.values(), ended_at__isnull=True),
             )
         )
         .in_bulk(list(page.object_list))

@@ -28,7 +28,7 @@ from .forms import (
     ReopenForm,
     ReviewForm,
 )
-from .models import PlanAction, Stage
+from .models import MAIN_ROLE, PlanAction, Stage
 from .sections import action_url_name, sections_for
 from .selectors import (
     CaseFilters,
@@ -91,8 +91,7 @@ def case_list(request):
 def _main_person_name(user, case):
     if not access.can_view_part(user, case, access.Part.IDENTITY):
         return None
-    role = "child" if case.kind == "child" else "victim"
-    people = [p for p in case.people.all() if p.role == role]
+    people = [p for p in case.people.all() if p.role == MAIN_ROLE[case.kind]]
     return f"{people[0].first_name} {people[0].last_name}" if people else None
 
 
