@@ -1,8 +1,10 @@
 import re
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
+from django.utils import translation
 from django_otp.oath import TOTP
 
 from accounts.models import AuthenticatorDevice, Institution
@@ -15,6 +17,16 @@ from tests.factories import PASSWORD, InstitutionFactory, MunicipalityFactory, U
 def _fast_password_hashing(settings):
     # Argon2 is the production hasher; tests need speed, not its cost.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the interface's default language. A request in English through
+    the test client activates English for the thread (LocaleMiddleware does not undo it),
+    and the next test's messages came out in English: a failure that depended on order."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
