@@ -32,7 +32,7 @@ permission is looked up.
 from functools import cache
 
 from django.contrib.auth.models import Group, Permission
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -48,6 +48,7 @@ from .models import (
     EmergencyAccess,
     Referral,
     Stage,
+    StageTransition,
 )
 
 
@@ -244,16 +245,29 @@ def is_supervisor(user, case: Case) -> bool:
 SUBMISSIONS = {Stage.PLAN_DRAFTED: "submit_plan", Stage.CLOSURE_PROPOSED: "propose_closure"}
 
 
+def _submissions(case_or_ref, action) -> QuerySet:
+    return StageTransition.objects.filter(case=case_or_ref, action=action).order_by("-at")
+
+
 def submitted_by_id(case: Case) -> int | None:
-    """Who submitted what awaits a decision on the case (its plan, its closure), if anything."""
+    """Who submitted what awaits a decision on the case (its plan, its closure), if anything.
+
+    Read from `case.submitter_id` when the case came through `with_submitter`."""
     submission = SUBMISSIONS.get(case.stage)
     if submission is None:
         return None
-    return (
-        case.transitions.filter(action=submission)
-        .order_by("-at")
-        .values_list("by_id", flat=True)
-        .first()
+    if hasattr(case, "submitter_id"):
+        return case.submitter_id
+    return _submissions(case, submission).values_list("by_id", flat=True).first()
+
+
+def with_submitter(cases: QuerySet[Case], *, stage: str) -> QuerySet[Case]:
+    """`cases`, all at `stage`, each with `submitter_id` and `submitted_at` (of the latest
+    submission), so that a list of them asks may_approve without a query a case."""
+    latest = _submissions(OuterRef("pk"), SUBMISSIONS[stage])
+    return cases.filter(stage=stage).annotate(
+        submitter_id=Subquery(latest.values("by_id")[:1]),
+        submitted_at=Subquery(latest.values("at")[:1]),
     )
 
 

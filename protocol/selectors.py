@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -27,7 +27,6 @@ from .models import (
     Referral,
     ReferralState,
     Stage,
-    StageTransition,
 )
 from .services import PERSONAL_NUMBER_INDEX, may_work_on, person_indexes
 from .services.meetings import meetings_visible_to
@@ -337,36 +336,24 @@ def supervisor_queue(user: User) -> SupervisorQueue:
     queue = SupervisorQueue()
     if not kinds:
         return queue
-    submissions = StageTransition.objects.filter(
-        case=OuterRef("pk"), to_stage=OuterRef("stage")
-    ).order_by("-at")
-    waiting = (
-        access.visible_cases(user)
-        .filter(
-            municipality_id=user.municipality_id,
-            kind__in=kinds,
-            stage__in=[Stage.PLAN_DRAFTED, Stage.CLOSURE_PROPOSED],
+    mine = access.visible_cases(user).filter(municipality_id=user.municipality_id, kind__in=kinds)
+    for stage, decide, own in (
+        (Stage.PLAN_DRAFTED, queue.plans, queue.own_plans),
+        (Stage.CLOSURE_PROPOSED, queue.closures, queue.own_closures),
+    ):
+        waiting = (
+            access.with_submitter(mine, stage=stage)
+            .select_related("owner")
+            .order_by("submitted_at")[:HOME_LIST_LENGTH]
         )
-        .select_related("owner")
-        .annotate(
-            waiting_since=Subquery(submissions.values("at")[:1]),
-        )
-        .order_by("waiting_since")[: HOME_LIST_LENGTH * 2]
-    )
-    for case in waiting:
-        item = Waiting(case=case, since=case.waiting_since)
-        # Through access, which asks who submitted it: a query a case, on a short list.
-        mine = not access.may_approve(user, case)
-        if case.stage == Stage.PLAN_DRAFTED:
-            (queue.own_plans if mine else queue.plans).append(item)
-        else:
-            (queue.own_closures if mine else queue.closures).append(item)
+        for case in waiting:
+            item = Waiting(case=case, since=case.submitted_at)
+            # Nobody decides on their own work: theirs waits for another supervisor.
+            (decide if access.may_approve(user, case) else own).append(item)
     queue.transfers = list(transfers_incoming(user).order_by("requested_at")[:HOME_LIST_LENGTH])
     queue.emergency_accesses = list(
         EmergencyAccess.objects.filter(
-            case__in=access.visible_cases(user).filter(
-                municipality_id=user.municipality_id, kind__in=kinds
-            ),
+            case__in=mine,
             opened_at__gte=timezone.now() - EMERGENCY_SHOWN_FOR,
         )
         .exclude(user=user)
